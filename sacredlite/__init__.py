@@ -4,7 +4,7 @@ from .experiment import Experiment as Experiment
 from .info.host import host_info_gatherer as host_info_gatherer
 from .info.host import host_info_getter as host_info_getter
 from .ingredient import Ingredient as Ingredient
-from .options import cli_option as cli_option
+from .commandline_options import cli_option as cli_option
 from .settings import SETTINGS as SETTINGS
 
 __version__ = "0.1.0"

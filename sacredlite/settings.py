@@ -38,6 +38,8 @@ _DEFAULTS: dict[str, Any] = {
         "READ_ONLY_CONFIG": True,
         # regex patterns of IDE/linter directives ignored in config comments
         "IGNORED_COMMENTS": ["^pylint:", "^noinspection"],
+        # _rnd is numpy's legacy RandomState instead of a Generator
+        "NUMPY_RANDOM_LEGACY_API": False,
     },
     "HOST_INFO": {
         # collect GPU information with nvidia-smi (when it is on PATH)

@@ -431,7 +431,7 @@ def collect_experiment_info(ex: Any, settings: Any) -> dict[str, Any]:
     sources: set[Source] = set()
     deps: dict[str, PackageDependency] = {}
     explicit: dict[str, PackageDependency] = {}
-    for ing in ex.traverse_ingredients():
+    for ing, _ in ex.traverse_ingredients():
         found = discover(
             ing.caller_globals,
             ing.base_dir,
