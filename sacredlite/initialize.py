@@ -192,10 +192,14 @@ class Scaffold:
             layer: ConfigLayer = ConfigDict(load_config_file(config_name))
         else:
             if config_name not in self.named_configs:
-                raise NamedConfigNotFoundError(
+                from .errors import suggest
+
+                error = NamedConfigNotFoundError(
                     named_config=config_name,
                     available_named_configs=tuple(self.named_configs.keys()),
                 )
+                error.hint = suggest(config_name, self.named_configs).strip()  # type: ignore[attr-defined]
+                raise error
             layer = self.named_configs[config_name]
         result = layer(
             fixed=self.get_config_updates_recursive(), preset=self.presets, fallback=self.fallback
