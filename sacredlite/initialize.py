@@ -558,10 +558,8 @@ def create_run_for(
     )
     if info is not None:
         run.info.update(info)
-    from .info.meta import redact_secrets
-
     run.meta_info["command"] = command_name
-    run.meta_info["options"] = redact_secrets(all_options)  # no password from a Mongo URL
+    run.meta_info["options"] = all_options
     run.meta_info["named_configs"] = list(named_configs)
     if config_updates is not None:
         run.meta_info["config_updates"] = config_updates
@@ -573,6 +571,9 @@ def create_run_for(
         value = all_options.get(option.get_flag(), False)
         if value:
             option.apply(value, run)
+    from .info.meta import redact_secrets
+
+    run.meta_info = redact_secrets(run.meta_info)  # no password from a Mongo URL is stored
     return run
 
 
