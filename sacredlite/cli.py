@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-import textwrap
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
 
 if TYPE_CHECKING:
     from .experiment import Experiment

@@ -303,8 +303,7 @@ class SacredNamedConfigNotFoundError(SacredError):
         print_usage: bool = False,
     ) -> None:
         super().__init__(
-            f'{message} "{named_config}". Available config values are: '
-            f"{available_named_configs}",
+            f'{message} "{named_config}". Available config values are: {available_named_configs}',
             print_traceback,
             filter_traceback,
             print_usage,

@@ -99,7 +99,7 @@ class Experiment(Ingredient):
         self.observers: ObserverList = ObserverList()
         self.current_run: Run | None = None
         self.captured_out_filter: Callable[[str], str] | None = None
-        """Filter applied to the captured output of a run (e.g. ``apply_backspaces_and_linefeeds``)."""
+        """Filter applied to the captured output (e.g. ``apply_backspaces_and_linefeeds``)."""
         self.option_hooks: list[Callable[..., Any]] = []
         self._experiment_info: dict[str, Any] | None = None
 
@@ -126,8 +126,7 @@ class Experiment(Ingredient):
                 filename.startswith("<ipython-input-") and filename.endswith(">")
             ):
                 raise RuntimeError(
-                    "Cannot use @ex.automain decorator in interactive mode. Use @ex.main "
-                    "instead."
+                    "Cannot use @ex.automain decorator in interactive mode. Use @ex.main instead."
                 )
             self.run_commandline()
         return captured
@@ -143,8 +142,7 @@ class Experiment(Ingredient):
         arguments = Signature(function).arguments
         if "options" not in arguments:
             raise KeyError(
-                "option_hook functions must have an argument called 'options', but got "
-                f"{arguments}"
+                f"option_hook functions must have an argument called 'options', but got {arguments}"
             )
         self.option_hooks.append(function)
         return function
@@ -176,7 +174,9 @@ class Experiment(Ingredient):
 
         Returns only when every observer has stored the final data.
         """
-        run = self._create_run(command_name, config_updates, named_configs, info, meta_info, options)
+        run = self._create_run(
+            command_name, config_updates, named_configs, info, meta_info, options
+        )
         try:
             run()
         finally:

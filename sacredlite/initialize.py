@@ -209,7 +209,10 @@ class Scaffold:
     def set_up_config(self) -> None:
         """Evaluate the config layers under the updates."""
         self.config, self.summaries = chain_evaluate_config_scopes(
-            self.config_scopes, fixed=self.config_updates, preset=self.config, fallback=self.fallback
+            self.config_scopes,
+            fixed=self.config_updates,
+            preset=self.config,
+            fallback=self.fallback,
         )
         self.config_mods = ConfigSummary(
             added={key for key, _ in iterate_flattened_sorted(self.config_updates)}
@@ -349,7 +352,9 @@ def _create_scaffolding(
     for ingredient in ingredients:
         by_ingredient[ingredient] = Scaffold(
             config_scopes=ingredient.configurations,
-            subrunners={by_ingredient[sub].path: by_ingredient[sub] for sub in ingredient.ingredients},
+            subrunners={
+                by_ingredient[sub].path: by_ingredient[sub] for sub in ingredient.ingredients
+            },
             path="" if ingredient is experiment else ingredient.path,
             captured_functions=ingredient.captured_functions,
             commands=ingredient.commands,
@@ -406,7 +411,9 @@ def _named_config_owner(name: str, scaffolding: dict[str, Scaffold]) -> tuple[Sc
 def _initialize_logging(
     experiment: Experiment, scaffolding: dict[str, Scaffold], log_level: Any = None
 ) -> tuple[logging.Logger, logging.Logger]:
-    root_logger = experiment.logger if experiment.logger is not None else create_basic_stream_logger()
+    root_logger = (
+        experiment.logger if experiment.logger is not None else create_basic_stream_logger()
+    )
     for path, scaffold in scaffolding.items():
         scaffold.logger = root_logger.getChild(path) if path else root_logger
     if log_level is not None:
@@ -449,9 +456,7 @@ def _configure(
 ) -> tuple[dict[str, Scaffold], list[Ingredient], logging.Logger, logging.Logger]:
     ingredients = _sorted_ingredients(experiment)
     scaffolding = _create_scaffolding(experiment, ingredients)
-    prefixes = sorted(
-        (path.split(".") for path in scaffolding if path), key=len, reverse=True
-    )
+    prefixes = sorted((path.split(".") for path in scaffolding if path), key=len, reverse=True)
     updates = convert_to_nested_dict(config_updates or {})
     root_logger, run_logger = _initialize_logging(experiment, scaffolding, log_level)
     _distribute_config_updates(prefixes, scaffolding, updates)
@@ -469,7 +474,9 @@ def _configure(
         scaffold.gather_fallbacks()
         scaffold.set_up_config()
         config = _get_configuration(scaffolding)
-        recursive_update(scaffold.config, scaffold.run_config_hooks(config, command_name, run_logger))
+        recursive_update(
+            scaffold.config, scaffold.run_config_hooks(config, command_name, run_logger)
+        )
 
     for scaffold in reversed(list(scaffolding.values())):
         scaffold.set_up_seed()

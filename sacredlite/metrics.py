@@ -44,8 +44,10 @@ def _plain_numbers(values: list[Any]) -> list[Any]:
     them); the list itself when there are none (the common case costs one pass in C)."""
     if not any(kind.__module__ == "numpy" for kind in set(map(type, values))):
         return values
-    return [v.item() if type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0 else v
-            for v in values]
+    return [
+        v.item() if type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0 else v
+        for v in values
+    ]
 
 
 class MetricsBuffer:

@@ -199,7 +199,9 @@ class Run:
     def __call__(self, *args: Any) -> Any:
         """Execute the run: start observers, call the main function, report the outcome."""
         if self.start_time is not None:
-            raise RuntimeError(f"A run can only be started once. (Last start was {self.start_time})")
+            raise RuntimeError(
+                f"A run can only be started once. (Last start was {self.start_time})"
+            )
         if self.unobserved:
             self.observers = []
         else:
@@ -356,7 +358,9 @@ class Run:
                     self._id,
                 )
 
-    def _observer_failed(self, observer: Any, event: Event, exc: BaseException, final: bool) -> None:
+    def _observer_failed(
+        self, observer: Any, event: Event, exc: BaseException, final: bool
+    ) -> None:
         """Report an observer's failure as Sacred does (the dispatcher keeps the event)."""
         if final:
             self.run_logger.error("".join(traceback.format_exception(exc)))
@@ -489,4 +493,3 @@ def _priority(observer: Any) -> float:
 
 def _fields(event: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in event.__dataclass_fields__}
-

@@ -129,9 +129,7 @@ def test_fd_capture_keeps_the_order_of_prints_and_log_lines(tmp_path):
         "    log.info('result')\n"
         "sys.__stdout__.write('CAPTURED:' + repr(cap.text) + '\\n')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, check=True
-    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     expected = "".join(f"log {i}\nprint {i}\n" for i in range(50)) + "done\nresult\n"
     captured = proc.stdout.rsplit("CAPTURED:", 1)[1].strip()
     assert eval(captured) == expected  # noqa: S307 - our own repr

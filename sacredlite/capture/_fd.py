@@ -131,7 +131,6 @@ class FdCapture(SysCapture):
             super().start()
             return
         self._fallback = False
-        import codecs
 
         self._decoders: dict[int, Any] = {}
         self._terminal_ok: dict[int, bool] = {}

@@ -163,9 +163,7 @@ class DogmaticDict(dict[str, Any]):
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         for source in (*args, kwargs):
-            items = (
-                ((k, source[k]) for k in source) if hasattr(source, "keys") else source
-            )
+            items = ((k, source[k]) for k in source) if hasattr(source, "keys") else source
             for key, value in items:
                 self[key] = value
 

@@ -106,14 +106,12 @@ def get_handler(filename: str) -> Handler:
     extension = os.path.splitext(filename)[1]
     if extension in YAML_EXTENSIONS and extension not in HANDLER_BY_EXT:
         raise KeyError(
-            f'Configuration file "{filename}" cannot be loaded as you do not have PyYAML '
-            "installed."
+            f'Configuration file "{filename}" cannot be loaded as you do not have PyYAML installed.'
         )
     handler = HANDLER_BY_EXT.get(extension)
     if handler is None:
         raise ValueError(
-            f'Configuration file "{filename}" has invalid or unsupported extension '
-            f'"{extension}".'
+            f'Configuration file "{filename}" has invalid or unsupported extension "{extension}".'
         )
     return handler
 

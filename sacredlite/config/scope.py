@@ -89,7 +89,9 @@ def _parse(source: str, func: Callable[..., Any]) -> ast.Module:
     try:
         return ast.parse(source)
     except SyntaxError as exc:
-        raise SyntaxError(f"Cannot parse the source of config scope {func.__qualname__!r}: {exc}")
+        raise SyntaxError(
+            f"Cannot parse the source of config scope {func.__qualname__!r}: {exc}"
+        ) from exc
 
 
 def _function_def_types() -> tuple[type, ...]:

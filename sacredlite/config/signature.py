@@ -37,7 +37,9 @@ class Signature:
         self.positional_args: list[str] = [
             p.name for p in params if p.kind in _POSITIONAL and p.default is p.empty
         ]
-        self.kwargs: dict[str, Any] = {p.name: p.default for p in params if p.default is not p.empty}
+        self.kwargs: dict[str, Any] = {
+            p.name: p.default for p in params if p.default is not p.empty
+        }
         self.vararg_name: str | None = next(
             (p.name for p in params if p.kind is p.VAR_POSITIONAL), None
         )
@@ -86,7 +88,9 @@ class Signature:
             if name in options:
                 filled[name] = options[name]
         missing = [
-            name for name in self.get_free_parameters(args, filled, bound) if name not in self.kwargs
+            name
+            for name in self.get_free_parameters(args, filled, bound)
+            if name not in self.kwargs
         ]
         if missing:
             raise MissingConfigError(f"{self.name} is missing value(s):", missing_configs=missing)

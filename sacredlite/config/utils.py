@@ -117,4 +117,3 @@ def chain_evaluate_config_scopes(
     if not config_scopes:
         final.update(fixed)
     return undogmatize(final), summaries
-

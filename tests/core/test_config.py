@@ -150,7 +150,7 @@ def test_unknown_named_config_suggests_close_names(ex):
     with pytest.raises(NamedConfigNotFoundError) as info:
         ex.run(named_configs=["variant_b"], options=QUIET)
     assert str(info.value) == (
-        'Named config not found: "variant_b". Available config values are: (\'variant_a\',)'
+        "Named config not found: \"variant_b\". Available config values are: ('variant_a',)"
     )
     assert info.value.hint == "Did you mean 'variant_a'?"
 
