@@ -115,6 +115,9 @@ class CapturedFunction:
             whole config).
     """
 
+    __name__: str
+    __qualname__: str
+
     def __init__(self, function: Callable[..., Any], prefix: str | None = None) -> None:
         functools.update_wrapper(self, function)
         self.__wrapped__ = function
@@ -185,15 +188,15 @@ class CapturedFunction:
             seed = get_seed(state.rnd)
             options["_seed"] = seed
             options["_rnd"] = create_rnd(seed)
-        args, kwargs = self.signature.construct_arguments(args, kwargs, options)
+        call_args, kwargs = self.signature.construct_arguments(args, kwargs, options)
         logger = state.logger
         if logger is None:
             with ConfigError.track(config, self.prefix):
-                return self.__wrapped__(*args, **kwargs)
+                return self.__wrapped__(*call_args, **kwargs)
         logger.debug("Started")
         start = time.time()
         with ConfigError.track(config, self.prefix):
-            result = self.__wrapped__(*args, **kwargs)
+            result = self.__wrapped__(*call_args, **kwargs)
         logger.debug("Finished after %s.", timedelta(seconds=round(time.time() - start)))
         return result
 

@@ -14,8 +14,9 @@ from typing import Any
 RunId = int | str | None
 """A run's id: assigned by the first observer that returns one; ``None`` before that."""
 
-MetricSeries = dict[str, list[Any]]
-"""One metric's new points: ``{"steps": [...], "values": [...], "timestamps": [datetime, ...]}``."""
+MetricSeries = dict[str, Any]
+"""One metric's new points: ``{"steps": [...], "values": [...], "timestamps": [datetime, ...],
+"name": name}`` (Sacred's shape, its name included)."""
 
 
 class RunStatus(str, enum.Enum):

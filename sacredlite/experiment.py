@@ -113,7 +113,7 @@ class Experiment(Ingredient):
         """Register *function* as the default command."""
         captured = self.command(function)
         self.default_command = captured.__name__
-        return captured  # type: ignore[no-any-return]
+        return captured
 
     def automain(self, function: F) -> F:
         """Register the main function and, when run as a script, run the command line."""

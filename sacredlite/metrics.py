@@ -124,7 +124,7 @@ class MetricsBuffer:
         point, each metric's in logging order); they are then gone from the buffer."""
         from .metrics_logger import ScalarMetricLogEntry
 
-        entries = []
+        entries: list[ScalarMetricLogEntry] = []
         for batch in self.drain():
             for name, series in batch.items():
                 entries.extend(

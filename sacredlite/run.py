@@ -291,9 +291,7 @@ class Run:
         self.meta_info["queue_time"] = queue_time
         self.run_logger.info("Queuing-up command '%s'", self._command_path())
         event = self._start_event(RunQueued)
-        self._id = self._dispatcher.start(
-            RunQueued(**{**_fields(event), "time": queue_time})  # type: ignore[arg-type]
-        )
+        self._id = self._dispatcher.start(RunQueued(**{**_fields(event), "time": queue_time}))
         if self._id is None:
             self.run_logger.info("Queued")
         else:

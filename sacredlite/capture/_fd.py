@@ -145,8 +145,8 @@ class FdCapture(SysCapture):
         self._wake_r, self._wake_w = pipes[2]
         self._stopping = threading.Event()
         self._saved_sys = (sys.stdout, sys.stderr)
-        sys.stdout = self._tee_for(1, sys.stdout)  # type: ignore[assignment]
-        sys.stderr = self._tee_for(2, sys.stderr)  # type: ignore[assignment]
+        sys.stdout = self._tee_for(1, sys.stdout)
+        sys.stderr = self._tee_for(2, sys.stderr)
         self._thread = threading.Thread(target=self._pump, name="sacredlite-capture", daemon=True)
         self._thread.start()
         self._active = True

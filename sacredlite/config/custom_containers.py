@@ -204,7 +204,7 @@ class DogmaticList(list[Any]):
     def pop(self, index: Any = None) -> Any:
         raise TypeError("Cannot pop from a fixed list (DogmaticList).")
 
-    def __iadd__(self, other: Any) -> DogmaticList:  # type: ignore[override,misc]
+    def __iadd__(self, other: Any) -> DogmaticList:  # type: ignore[misc]
         return self
 
     def __imul__(self, other: Any) -> DogmaticList:  # type: ignore[misc]

@@ -59,6 +59,7 @@ def function_body(func: Callable[..., Any]) -> tuple[str, int]:
     The body starts right after the ``:`` of the ``def`` line, so a comment there or on
     the lines before the first statement stays with it (as the doc of the first entry).
     """
+    import ast
     import inspect
     import io
     import textwrap
@@ -68,7 +69,7 @@ def function_body(func: Callable[..., Any]) -> tuple[str, int]:
     source = textwrap.dedent("".join(lines))
     tree = _parse(source, func)
     func_def = tree.body[0]
-    if not isinstance(func_def, _function_def_types()):
+    if not isinstance(func_def, ast.FunctionDef | ast.AsyncFunctionDef):
         raise ValueError(f"{func!r} is not defined by a def statement; cannot read its body.")
     first = func_def.body[0]
     start = (func_def.lineno, 0)
@@ -92,12 +93,6 @@ def _parse(source: str, func: Callable[..., Any]) -> ast.Module:
         raise SyntaxError(
             f"Cannot parse the source of config scope {func.__qualname__!r}: {exc}"
         ) from exc
-
-
-def _function_def_types() -> tuple[type, ...]:
-    import ast
-
-    return (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def dedent_body(body: str) -> str:
