@@ -158,3 +158,22 @@ class TimeoutInterrupt(SacredInterrupt):
     """Raise inside a run to end it with status ``TIMEOUT``."""
 
     STATUS = "TIMEOUT"
+
+
+class CircularDependencyError(SacredliteError, ValueError):
+    """Raise when ingredients use each other in a circle.
+
+    The message is Sacred's: ``Circular dependency detected:a->b->a``, the paths of the
+    ingredients around the circle. Also a ``ValueError``, which sacredlite raised before.
+
+    Args:
+        message: the text before the circle.
+        ingredients: the paths of the ingredients around the circle, the first repeated
+            at the end.
+    """
+
+    def __init__(
+        self, message: str = "Circular dependency detected:", ingredients: Iterable[str] = ()
+    ) -> None:
+        self.ingredients = list(ingredients)
+        super().__init__(message + "->".join(self.ingredients))

@@ -15,6 +15,7 @@ from .config.builder import build_config
 from .config.checks import check_config_keys, drop_ignored_docs
 from .config.paths import nest_dotted_keys
 from .errors import CommandNotFoundError, RunError
+from .ingredient import Ingredient
 from .options import (
     apply_cli_options,
     normalize_options,
@@ -158,21 +159,14 @@ def _storable_options(
 def experiment_info(ex: Experiment, settings: Any) -> dict[str, Any]:
     """Return the cached ``ex_info`` of *ex* (sources, dependencies, git), computed once."""
     if ex._experiment_info is None:
-        from .info.sources import collect_experiment_info
-
-        ex._experiment_info = collect_experiment_info(ex, settings)
+        ex._experiment_info = Ingredient.get_experiment_info(ex)  # Experiment's own caches
     return ex._experiment_info
 
 
 def _host_info(ex: Experiment, settings: Any) -> dict[str, Any]:
     from .info.host import get_host_info
 
-    return get_host_info(
-        captured_env=settings.HOST_INFO.CAPTURED_ENV,
-        include_gpu=settings.HOST_INFO.INCLUDE_GPU_INFO,
-        extra=ex.additional_host_info,
-        include_cpu=settings.HOST_INFO.INCLUDE_CPU_INFO,
-    )
+    return get_host_info(ex.additional_host_info, settings.HOST_INFO)
 
 
 def _enforce_clean(experiment_info: dict[str, Any]) -> None:
