@@ -2,14 +2,20 @@
 
 Sacred (through ``pkg_resources``) names a dependency after the *distribution* that
 installed an imported top-level module, taken from the ``top_level.txt`` files of the
-installed distributions: ``import yaml`` is recorded as ``pyyaml==6.0.4``. A module that
-no ``top_level.txt`` lists is not recorded at all, and numpy, when installed, always is
-(it may be the source of randomness).
+installed distributions: ``import yaml`` is recorded as ``pyyaml==6.0.4``. numpy, when
+installed, is always recorded (it may be the source of randomness).
 
-:func:`installed` reads the same facts straight from the ``*.dist-info`` / ``*.egg-info``
+Sacred records nothing for a module whose distribution has no ``top_level.txt``, which is
+the case for wheels built by most modern backends (pandas, scikit-learn, scipy, pydantic).
+sacredlite records those too, named the same way, found through the distribution's
+``RECORD`` file list: every entry Sacred writes is written identically, and the packages
+Sacred misses are added.
+
+:func:`installed` reads these facts straight from the ``*.dist-info`` / ``*.egg-info``
 entries of the ``sys.path`` directories: one directory listing and one small file per
-distribution, once per process, and only when a run asks. Neither ``pkg_resources`` (about
-0.3 s to import) nor ``importlib.metadata`` is loaded.
+distribution, once per process and only when a run asks; ``RECORD`` files are read only
+for a module that no ``top_level.txt`` names. Neither ``pkg_resources`` (about 0.3 s to
+import) nor ``importlib.metadata`` is loaded.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ class PackageDependency:
             mod: a module, or its name.
         """
         name = mod if isinstance(mod, str) else mod.__name__
-        found = installed().by_module.get(name)
+        found = installed().distribution_of(name)
         return cls(*found) if found else cls(name, None)
 
     @classmethod
@@ -107,16 +113,19 @@ class Installed:
     Attributes:
         distributions: ``(name, version)`` of each distribution, the first one found for
             each name (in ``sys.path`` order).
-        by_module: top-level module name -> ``(name, version)`` from ``top_level.txt``.
+        by_module: top-level module name -> ``(name, version)`` from ``top_level.txt``
+            (what Sacred knows).
         version_by_key: lower-cased distribution name -> version.
     """
 
-    __slots__ = ("by_module", "distributions", "version_by_key")
+    __slots__ = ("_by_record", "_without_top_level", "by_module", "distributions", "version_by_key")
 
     def __init__(self, path: Iterable[str]) -> None:
         self.distributions: list[tuple[str, str | None]] = []
         self.by_module: dict[str, tuple[str, str | None]] = {}
         self.version_by_key: dict[str, str | None] = {}
+        self._without_top_level: list[tuple[str, str, str | None]] = []
+        self._by_record: dict[str, tuple[str, str | None]] | None = None
         for entry in dict.fromkeys(os.path.abspath(p or os.curdir) for p in path):
             for meta_dir, name, version in _distributions_in(entry):
                 key = name.lower()
@@ -126,8 +135,33 @@ class Installed:
                     version = _metadata_version(meta_dir)
                 self.version_by_key[key] = version
                 self.distributions.append((name, version))
-                for module in _top_level_names(meta_dir):
+                modules = _top_level_names(meta_dir)
+                if modules is None:
+                    self._without_top_level.append((meta_dir, name, version))
+                for module in modules or ():
                     self.by_module[module] = (name, version)
+
+    def distribution_of(self, module: str) -> tuple[str, str | None] | None:
+        """Return ``(name, version)`` of the distribution installing top-level *module*.
+
+        ``top_level.txt`` first (Sacred's answer); then the ``RECORD`` of distributions
+        without one, read on the first such question.
+        """
+        found = self.by_module.get(module)
+        if found is None and self._by_record is None:
+            # most distributions are named like their module: read that RECORD alone
+            for meta_dir, name, version in self._without_top_level:
+                if name.lower().replace("-", "_") == module.lower():
+                    if module in _recorded_modules(meta_dir):
+                        return name, version
+        if found is None:
+            if self._by_record is None:
+                self._by_record = {}
+                for meta_dir, name, version in self._without_top_level:
+                    for recorded in _recorded_modules(meta_dir):
+                        self._by_record.setdefault(recorded, (name, version))
+            found = self._by_record.get(module)
+        return found
 
 
 _installed: Installed | None = None
@@ -160,13 +194,34 @@ def _distributions_in(directory: str) -> list[tuple[str, str, str | None]]:
     return found
 
 
-def _top_level_names(meta_dir: str) -> list[str]:
+def _top_level_names(meta_dir: str) -> list[str] | None:
+    """The names in ``top_level.txt``; ``None`` when the distribution has none."""
     try:
         with open(os.path.join(meta_dir, "top_level.txt"), encoding="utf-8") as f:
             lines = f.read().splitlines()
     except OSError:
-        return []
+        return None
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _recorded_modules(meta_dir: str) -> set[str]:
+    """The top-level modules and packages a ``RECORD`` file lists."""
+    try:
+        with open(os.path.join(meta_dir, "RECORD"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return set()
+    modules = set()
+    for line in lines:
+        path = line[1:].partition('"')[0] if line.startswith('"') else line.partition(",")[0]
+        top, sep, _ = path.partition("/")
+        if not sep:  # a file: a module if it is Python source or an extension
+            top, _, ext = top.partition(".")
+            if not ext.endswith(("py", "so", "pyd")):
+                continue
+        if top.isidentifier() and top != "__pycache__":
+            modules.add(top)
+    return modules
 
 
 def _metadata_version(meta_dir: str) -> str | None:
@@ -206,15 +261,16 @@ def dependencies_of(
         deps.update(PackageDependency(n, v) for n, v in index.distributions if v != "0.0.0")
     elif strategy != "none":
         for module in modules:
-            found = index.by_module.get(module)
+            found = index.distribution_of(module)
             if found is not None and found[1] is not None:
                 deps.add(PackageDependency(*found))
     if numpy_installed is None:
-        numpy_installed = _can_import("numpy")
+        numpy_installed = "numpy" in index.version_by_key or _can_import("numpy")
     if numpy_installed:
-        numpy = PackageDependency.create("numpy")
-        numpy.fill_missing_version()
-        deps.add(numpy)
+        # Sacred's lookup for numpy: top_level.txt, else the version by distribution name
+        found = index.by_module.get("numpy")
+        found = found or ("numpy", index.version_by_key.get("numpy"))
+        deps.add(PackageDependency(*found))
     return deps
 
 

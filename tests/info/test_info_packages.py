@@ -33,6 +33,17 @@ def sites(tmp_path: Path) -> tuple[Path, Path]:
     develop = dist_info(first, "mylib.egg-info", "mylib\n")
     (develop / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: mylib\nVersion: 0.3\n\n")
     (first / "old-2.0-py3.11.egg-info").write_text("Name: old\nVersion: 2.0\n")
+    modern = dist_info(first, "scikit_learn-1.9.1.dist-info")  # RECORD, no top_level.txt
+    (modern / "RECORD").write_text(
+        "sklearn/__init__.py,sha256=x,10\n"
+        "sklearn/tree/_tree.cpython-311-x86_64-linux-gnu.so,,\n"
+        '"sklearn/a,b.py",sha256=y,1\n'
+        "scikit_learn.libs/libgomp.so,,\n"
+        "scikit_learn-1.9.1.dist-info/RECORD,,\n"
+        "../../bin/tool,,\n"
+    )
+    single = dist_info(first, "six-1.16.0.dist-info")
+    (single / "RECORD").write_text("six.py,sha256=z,5\n__pycache__/six.cpython-311.pyc,,\n")
     dist_info(second, "pyyaml-5.0.dist-info", "yaml\n")  # shadowed by the first directory
     dist_info(second, "other-1.0.dist-info", "other\n")
     return first, second
@@ -50,6 +61,18 @@ def test_index_maps_modules_to_distributions(sites: tuple[Path, Path]):
     assert index.version_by_key["old"] == "2.0"
 
 
+def test_distributions_without_top_level_are_found_through_record(sites: tuple[Path, Path]):
+    """A module that no top_level.txt names is looked up in the RECORD file lists (Sacred
+    would not record it), named like the other distributions."""
+    index = Installed(str(s) for s in sites)
+    assert "sklearn" not in index.by_module
+    assert index.distribution_of("sklearn") == ("scikit-learn", "1.9.1")
+    assert index.distribution_of("six") == ("six", "1.16.0")
+    assert index.distribution_of("yaml") == ("pyyaml", "6.0.4")
+    for not_a_module in ("scikit_learn", "__pycache__", "bin", "nometa", "json"):
+        assert index.distribution_of(not_a_module) is None
+
+
 def test_first_directory_on_the_path_wins(sites: tuple[Path, Path]):
     """A distribution installed in two path entries counts once, from the first."""
     index = Installed(str(s) for s in sites)
@@ -64,12 +87,14 @@ def test_missing_directories_and_files_are_skipped(tmp_path: Path):
 
 
 def test_dependencies_of_imported_modules(sites: tuple[Path, Path], monkeypatch):
-    """Only modules an installed distribution lists are recorded, plus numpy."""
+    """Only modules of an installed distribution are recorded, plus numpy (without a
+    version when its distribution is not found)."""
     monkeypatch.setattr(packages, "_installed", Installed(str(s) for s in sites))
-    deps = dependencies_of(["yaml", "nometa", "json", "cpuinfo"], "imported", True)
+    deps = dependencies_of(["yaml", "nometa", "json", "cpuinfo", "sklearn"], "imported", True)
     assert {(d.name, d.version) for d in deps} == {
         ("pyyaml", "6.0.4"),
         ("py-cpuinfo", "9.0.0"),
+        ("scikit-learn", "1.9.1"),
         ("numpy", None),
     }
     assert dependencies_of(["yaml"], "none", False) == set()
@@ -79,7 +104,16 @@ def test_pkg_strategy_skips_version_zero(sites: tuple[Path, Path], monkeypatch):
     """DISCOVER_DEPENDENCIES='pkg' lists every distribution except version 0.0.0."""
     monkeypatch.setattr(packages, "_installed", Installed(str(s) for s in sites))
     names = {d.name for d in dependencies_of([], "pkg", False)}
-    assert names == {"pyyaml", "py-cpuinfo", "nometa", "mylib", "old", "other"}
+    assert names == {
+        "pyyaml",
+        "py-cpuinfo",
+        "nometa",
+        "mylib",
+        "old",
+        "other",
+        "scikit-learn",
+        "six",
+    }
 
 
 def test_numpy_is_recorded_with_its_installed_version():
