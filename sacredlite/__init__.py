@@ -1,20 +1,63 @@
-"""sacredlite: reproducible machine-learning experiments, Sacred-compatible."""
+"""sacredlite: reproducible machine-learning experiments, Sacred-compatible.
 
-from .experiment import Experiment as Experiment
-from .info.host import host_info_gatherer as host_info_gatherer
-from .info.host import host_info_getter as host_info_getter
-from .ingredient import Ingredient as Ingredient
-from .options import cli_option as cli_option
-from .settings import SETTINGS as SETTINGS
+The names below are Sacred's (``from sacredlite import Experiment, Ingredient``). They are
+loaded on first use, so importing a part of sacredlite that does not run experiments
+(the board, the store readers) does not load the experiment machinery.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__author__ = "sacredlite developers"
+__author_email__ = ""
+__url__ = ""
+
+if TYPE_CHECKING:
+    from . import observers as observers
+    from .commandline_options import cli_option as cli_option
+    from .experiment import Experiment as Experiment
+    from .info.host import host_info_gatherer as host_info_gatherer
+    from .info.host import host_info_getter as host_info_getter
+    from .ingredient import Ingredient as Ingredient
+    from .settings import SETTINGS as SETTINGS
 
 __all__ = [
     "Experiment",
     "Ingredient",
     "SETTINGS",
+    "__author__",
+    "__author_email__",
+    "__url__",
     "__version__",
     "cli_option",
     "host_info_gatherer",
     "host_info_getter",
+    "observers",
 ]
+
+_HOMES = {
+    "Experiment": (".experiment", "Experiment"),
+    "Ingredient": (".ingredient", "Ingredient"),
+    "SETTINGS": (".settings", "SETTINGS"),
+    "cli_option": (".commandline_options", "cli_option"),
+    "host_info_gatherer": (".info.host", "host_info_gatherer"),
+    "host_info_getter": (".info.host", "host_info_getter"),
+    "observers": (".observers", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(home[0], __name__)
+    value = module if home[1] is None else getattr(module, home[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,13 +13,19 @@ from . import __version__
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "board": ("sacredlite.board.command", "main", "serve the web dashboard"),
     "ls": ("sacredlite.store.command", "ls_main", "list runs"),
+    "run-as-sacred": (
+        "sacredlite.as_sacred",
+        "main",
+        "run a Sacred script or -m tool, sacred routed to sacredlite (this process only)",
+    ),
     "show": ("sacredlite.store.command", "show_main", "show one run"),
     "sync": ("sacredlite.observers.sync", "main", "replay spooled events into MongoDB"),
     "worker": ("sacredlite.worker", "main", "execute queued runs from MongoDB"),
 }
 
+_WIDTH = max(map(len, SUBCOMMANDS))
 USAGE = "usage: sacredlite [--version] COMMAND [ARGS...]\n\ncommands:\n" + "\n".join(
-    f"  {name:<8} {help_}" for name, (_, _, help_) in SUBCOMMANDS.items()
+    f"  {name:<{_WIDTH}} {help_}" for name, (_, _, help_) in SUBCOMMANDS.items()
 )
 
 

@@ -1,26 +1,38 @@
-"""Captured functions: fill missing arguments from the active run's config (internal).
+"""Captured functions: missing arguments come from the run's config (internal).
 
-The active run lives in a :class:`contextvars.ContextVar`, pushed when a run starts and
-popped when it ends; nothing per-run is stored on the function object.
+Sacred's shape (``sacred.config.captured_function.create_captured_function``): the
+captured function carries ``signature``, ``prefix``, ``uses_randomness`` and the state a
+run gives it, ``config``, ``logger``, ``rnd`` and ``run``. Explicit call arguments always
+win; free parameters are filled from ``config`` and the special names ``_config``,
+``_log``, ``_run``, ``_seed`` and ``_rnd`` (a fresh seed and generator per call, drawn
+from ``rnd``).
+
+The state a run creates is also kept per run: while a run executes (the context variable
+of :func:`run_scope`), its functions use that run's state, so two runs of one experiment
+in two threads do not share config or random generators. Outside of any run the last
+run's state stays on the function, as in Sacred.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import time
+import types
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .config.paths import get_by_dotted_path, join_paths
-from .config.readonly import make_read_only
-from .errors import MissingConfigError
+from .config.signature import Signature
+from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from .ingredient import Ingredient
+    import logging
+
     from .run import Run
 
-SPECIAL_ARGS = frozenset({"_config", "_run", "_log", "_seed", "_rnd"})
+__all__ = ["CapturedFunction", "CapturedState", "create_captured_function", "get_current_run"]
 
 _current_run: ContextVar[Run | None] = ContextVar("sacredlite_current_run", default=None)
 
@@ -40,102 +52,163 @@ def run_scope(run: Run) -> Iterator[None]:
         _current_run.reset(token)
 
 
-class CapturedFunction:
-    """A function whose missing arguments are taken from the active run's config.
+class CapturedState:
+    """What one run gives one captured function.
 
-    Explicit arguments always win. ``_config``, ``_run``, ``_log``, ``_seed`` and ``_rnd``
-    are filled by sacredlite when the function declares them.
+    Args:
+        config: the config the function reads (its ingredient's, under its prefix).
+        logger: its logger (``_log``).
+        run: the run (``_run``).
+        rnd: its random generator, or a zero-argument callable that creates it on first
+            use (so numpy is imported only by runs that use ``_seed`` or ``_rnd``).
     """
 
-    def __init__(
-        self, func: Callable[..., Any], ingredient: Ingredient, prefix: str | None = None
-    ) -> None:
-        import inspect
+    __slots__ = ("config", "logger", "run", "_rnd")
 
-        functools.update_wrapper(self, func)
-        self.func = func
-        self.ingredient = ingredient
-        self.prefix = prefix
-        self.unobserved = False
-        self.__name__: str = func.__name__
-        self.__qualname__: str = func.__qualname__
-        self.signature = inspect.signature(func)
-        self._params = [
-            p
-            for p in self.signature.parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        ]
-        self._positional = [
-            p.name for p in self.signature.parameters.values() if p.kind == p.POSITIONAL_OR_KEYWORD
-        ]
-        self.__signature__ = self.signature
+    def __init__(
+        self,
+        config: Any = None,
+        logger: logging.Logger | None = None,
+        run: Any = None,
+        rnd: Any = None,
+    ) -> None:
+        self.config = {} if config is None else config
+        self.logger = logger
+        self.run = run
+        self._rnd = rnd
 
     @property
-    def config_path(self) -> str:
-        """Where this function reads its config: the ingredient's path plus the prefix."""
-        return join_paths(self.ingredient.config_path, self.prefix or "")
+    def rnd(self) -> Any:
+        """The generator ``_seed`` values are drawn from."""
+        if isinstance(self._rnd, _LazyRandom):
+            self._rnd = self._rnd()
+        return self._rnd
 
-    def config_arguments(self) -> list[str]:
-        """Return the dotted config paths this function can take values from."""
-        return [
-            join_paths(self.config_path, p.name) for p in self._params if p.name not in SPECIAL_ARGS
-        ]
+    @rnd.setter
+    def rnd(self, value: Any) -> None:
+        self._rnd = value
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+
+class _LazyRandom:
+    """A generator made on first use by *factory*."""
+
+    __slots__ = ("factory",)
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+
+    def __call__(self) -> Any:
+        return self.factory()
+
+
+def lazy_random(factory: Callable[[], Any]) -> Any:
+    """Return a placeholder for ``CapturedState.rnd`` that calls *factory* on first use."""
+    return _LazyRandom(factory)
+
+
+class CapturedFunction:
+    """A function whose missing arguments are taken from the config.
+
+    Args:
+        function: the user's function.
+        prefix: the dotted path of the config subtree it reads (``None``: its ingredient's
+            whole config).
+    """
+
+    def __init__(self, function: Callable[..., Any], prefix: str | None = None) -> None:
+        functools.update_wrapper(self, function)
+        self.__wrapped__ = function
+        self.signature = Signature(function)
+        self.uses_randomness = (
+            "_seed" in self.signature.arguments or "_rnd" in self.signature.arguments
+        )
+        self.prefix = prefix
+        self.unobserved = False
+        self._state = CapturedState()
+
+    # -- Sacred's attributes: the state the last run (or the caller) gave it -----------------
+    @property
+    def config(self) -> Any:
+        return self._state.config
+
+    @config.setter
+    def config(self, value: Any) -> None:
+        self._state.config = value
+
+    @property
+    def logger(self) -> logging.Logger | None:
+        return self._state.logger
+
+    @logger.setter
+    def logger(self, value: logging.Logger | None) -> None:
+        self._state.logger = value
+
+    @property
+    def rnd(self) -> Any:
+        return self._state.rnd
+
+    @rnd.setter
+    def rnd(self, value: Any) -> None:
+        self._state.rnd = value
+
+    @property
+    def run(self) -> Any:
+        return self._state.run
+
+    @run.setter
+    def run(self, value: Any) -> None:
+        self._state.run = value
+
+    def bind(self, state: CapturedState) -> None:
+        """Give the function the state of a new run (it stays after the run, as Sacred)."""
+        self._state = state
+
+    def _active_state(self) -> CapturedState:
         run = _current_run.get()
-        given = set(self._positional[: len(args)]) | set(kwargs)
-        if given.issuperset(p.name for p in self._params):
-            return self.func(*args, **kwargs)
-        config = get_by_dotted_path(run.config, self.config_path, {}) if run else {}
-        missing = []
-        for param in self._params:
-            name = param.name
-            if name in given:
-                continue
-            if name in SPECIAL_ARGS:
-                kwargs[name] = self._special(name, run, config)
-            elif isinstance(config, dict) and name in config:
-                value = config[name]
-                if run is not None and run.read_only_config and isinstance(value, dict | list):
-                    value = make_read_only(value)
-                kwargs[name] = value
-            elif param.default is param.empty:
-                missing.append(name)
-        if missing:
-            raise MissingConfigError(self.__qualname__, missing)
-        return self.func(*args, **kwargs)
+        if run is not None:
+            state = run.captured_states.get(id(self))
+            if state is not None:
+                return state
+        return self._state
 
-    def _special(self, name: str, run: Run | None, config: Any) -> Any:
-        if name == "_config":
-            return make_read_only(config) if run is None or run.read_only_config else config
-        if name == "_run":
-            return run
-        if name == "_log":
-            import logging
+    # -- calling --------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        state = self._active_state()
+        config = state.config
+        options = dict(config)
+        options["_config"] = config
+        options["_log"] = state.logger
+        options["_run"] = state.run
+        if self.uses_randomness:
+            from .randomness import create_rnd, get_seed
 
-            base = run.logger if run is not None else logging.getLogger(self.ingredient.path)
-            return base.getChild(self.__name__)
-        seed = self._next_seed(run)
-        if name == "_seed":
-            return seed
-        from .randomness import create_rnd
+            seed = get_seed(state.rnd)
+            options["_seed"] = seed
+            options["_rnd"] = create_rnd(seed)
+        args, kwargs = self.signature.construct_arguments(args, kwargs, options)
+        logger = state.logger
+        if logger is None:
+            with ConfigError.track(config, self.prefix):
+                return self.__wrapped__(*args, **kwargs)
+        logger.debug("Started")
+        start = time.time()
+        with ConfigError.track(config, self.prefix):
+            result = self.__wrapped__(*args, **kwargs)
+        logger.debug("Finished after %s.", timedelta(seconds=round(time.time() - start)))
+        return result
 
-        return create_rnd(seed)
-
-    def _next_seed(self, run: Run | None) -> int:
-        """Draw this function's next seed from a generator derived from the run's seed."""
-        import random
-
-        from .randomness import derive_seed, get_seed
-
-        if run is None:
-            return get_seed()
-        rng = run.function_rngs.get(id(self))
-        if rng is None:
-            name = join_paths(self.config_path, self.__qualname__)
-            rng = random.Random(derive_seed(int(run.config.get("seed", 0)), name))
-            run.function_rngs[id(self)] = rng
-        return get_seed(rng)
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """Bind to *instance* when used as a method: ``self`` is then the first argument."""
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
 
     def __repr__(self) -> str:
         return f"<captured function {self.__qualname__}>"
+
+
+def create_captured_function(
+    function: Callable[..., Any], prefix: str | None = None
+) -> CapturedFunction:
+    """Return *function* as a captured function (Sacred's factory)."""
+    return CapturedFunction(function, prefix=prefix)

@@ -160,20 +160,196 @@ class TimeoutInterrupt(SacredInterrupt):
     STATUS = "TIMEOUT"
 
 
-class CircularDependencyError(SacredliteError, ValueError):
-    """Raise when ingredients use each other in a circle.
+# --- Sacred-shaped errors (temporary block; the errors rework replaces it) ----------------
+import contextlib  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
-    The message is Sacred's: ``Circular dependency detected:a->b->a``, the paths of the
-    ingredients around the circle. Also a ``ValueError``, which sacredlite raised before.
 
-    Args:
-        message: the text before the circle.
-        ingredients: the paths of the ingredients around the circle, the first repeated
-            at the end.
-    """
+class SacredError(SacredliteError):
+    """Sacred's base error, carrying how the command line should present it."""
 
     def __init__(
-        self, message: str = "Circular dependency detected:", ingredients: Iterable[str] = ()
+        self,
+        message: str,
+        print_traceback: bool = True,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
     ) -> None:
-        self.ingredients = list(ingredients)
-        super().__init__(message + "->".join(self.ingredients))
+        super().__init__(message)
+        if filter_traceback not in ("always", "default", "never"):
+            raise ValueError(
+                "filter_traceback must be one of 'always', 'default' or 'never', not "
+                + str(filter_traceback)
+            )
+        self.print_traceback = print_traceback
+        self.filter_traceback = filter_traceback
+        self.print_usage = print_usage
+
+
+class CircularDependencyError(SacredError):
+    """The ingredients form a cycle; the message names it: ``exp->ing->exp``."""
+
+    def __init__(
+        self, message: str = "Circular dependency detected:", ingredients: Any = None, **kw: Any
+    ) -> None:
+        super().__init__(message, **kw)
+        self.__ingredients__: list[Any] = list(ingredients or [])
+        self.__circular_dependency_handled__ = False
+
+    @classmethod
+    @contextlib.contextmanager
+    def track(cls, ingredient: Any) -> Iterator[None]:
+        try:
+            yield
+        except CircularDependencyError as exc:
+            if not exc.__circular_dependency_handled__:
+                if ingredient in exc.__ingredients__:
+                    exc.__circular_dependency_handled__ = True
+                exc.__ingredients__.append(ingredient)
+            raise
+
+    def __str__(self) -> str:
+        return super().__str__() + "->".join(i.path for i in reversed(self.__ingredients__))
+
+
+class SacredConfigError(SacredError):
+    """Sacred's ConfigError: the message plus the conflicting values."""
+
+    def __init__(
+        self,
+        message: str,
+        conflicting_configs: Any = (),
+        print_conflicting_configs: bool = True,
+        print_traceback: bool = True,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+        config: Any = None,
+    ) -> None:
+        super().__init__(message, print_traceback, filter_traceback, print_usage)
+        if isinstance(conflicting_configs, str):
+            conflicting_configs = (conflicting_configs,)
+        self.print_conflicting_configs = print_conflicting_configs
+        self.__conflicting_configs__ = tuple(conflicting_configs)
+        self.__prefix_handled__ = False
+        self.__config__ = config if config is not None else {}
+
+    @classmethod
+    @contextlib.contextmanager
+    def track(cls, config: Any, prefix: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except SacredConfigError as exc:
+            if not exc.__prefix_handled__:
+                if prefix:
+                    exc.__conflicting_configs__ = tuple(
+                        f"{prefix}.{c}" for c in exc.__conflicting_configs__
+                    )
+                exc.__config__ = config
+                exc.__prefix_handled__ = True
+            raise
+
+    def __str__(self) -> str:
+        from .config.paths import get_by_dotted_path
+
+        text = super().__str__()
+        if self.print_conflicting_configs:
+            text += "\nConflicting configuration values:"
+            for key in self.__conflicting_configs__:
+                text += f"\n  {key}={get_by_dotted_path(self.__config__, key)}"
+        return text
+
+
+class SacredMissingConfigError(SacredError, TypeError):
+    """A captured function lacks values: ``main is missing value(s): ['a']``."""
+
+    def __init__(
+        self,
+        message: str = "Configuration values are missing:",
+        missing_configs: Any = (),
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = True,
+    ) -> None:
+        super().__init__(
+            f"{message} {missing_configs}", print_traceback, filter_traceback, print_usage
+        )
+        self.missing = list(missing_configs)
+
+
+class SignatureError(SacredError, TypeError):
+    """The call's arguments do not fit the function's signature."""
+
+    def __init__(
+        self,
+        message: str,
+        print_traceback: bool = True,
+        filter_traceback: str = "always",
+        print_usage: bool = False,
+    ) -> None:
+        super().__init__(message, print_traceback, filter_traceback, print_usage)
+
+
+class SacredNamedConfigNotFoundError(SacredError):
+    """A named config does not exist."""
+
+    def __init__(
+        self,
+        named_config: str,
+        message: str = "Named config not found:",
+        available_named_configs: Any = (),
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+    ) -> None:
+        super().__init__(
+            f'{message} "{named_config}". Available config values are: '
+            f"{available_named_configs}",
+            print_traceback,
+            filter_traceback,
+            print_usage,
+        )
+
+
+class SacredConfigAddedError(SacredConfigError):
+    """An update adds a config entry no captured function uses."""
+
+    SPECIAL_ARGS = frozenset({"_log", "_config", "_seed", "__doc__", "config_filename", "_run"})
+
+    def __init__(
+        self,
+        conflicting_configs: Any,
+        message: str = "Added new config entry that is not used anywhere",
+        captured_args: Any = (),
+        print_conflicting_configs: bool = True,
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+        print_suggestions: bool = True,
+        config: Any = None,
+    ) -> None:
+        super().__init__(
+            message,
+            conflicting_configs=conflicting_configs,
+            print_conflicting_configs=print_conflicting_configs,
+            print_traceback=print_traceback,
+            filter_traceback=filter_traceback,
+            print_usage=print_usage,
+            config=config,
+        )
+        self.captured_args = captured_args
+        self.print_suggestions = print_suggestions
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.print_suggestions:
+            keys = set(self.captured_args) - self.SPECIAL_ARGS
+            if keys:
+                text += f"\nPossible config keys are: {keys}"
+        return text
+
+
+MissingConfigError = SacredMissingConfigError  # type: ignore[misc]
+ConfigError = SacredConfigError  # type: ignore[misc]
+ConfigAddedError = SacredConfigAddedError  # type: ignore[misc]
+NamedConfigNotFoundError = SacredNamedConfigNotFoundError  # type: ignore[misc]

@@ -62,13 +62,14 @@ class RunStarted:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heartbeat:
     """A periodic update: info, the whole captured output so far, and the output new since
-    the last beat (observers that append use ``new_output``), and the result if any."""
+    the last beat (observers that append use ``new_output``; ``None`` when a filter of the
+    whole text may have rewritten earlier output), and the result if any."""
 
     run_id: RunId
     time: datetime
     info: dict[str, Any]
     captured_out: str
-    new_output: str
+    new_output: str | None
     result: Any = None
 
 

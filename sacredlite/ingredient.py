@@ -1,14 +1,20 @@
 """Ingredient: a reusable part of an experiment with its own config, captured functions
-and commands. The decorators here record things and return them; they run nothing."""
+and commands. The decorators here record things and return them; they run nothing.
+
+Sacred's shape: ``configurations`` (config scopes and dicts, in order), ``named_configs``,
+``captured_functions``, ``commands``, ``config_hooks``, ``pre_run_hooks``,
+``post_run_hooks``; ``@ing.config`` and ``@ing.named_config`` return the
+:class:`~sacredlite.config.scope.ConfigScope` they made.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
-from .captured import CapturedFunction
+from .captured import CapturedFunction, create_captured_function
 from .config.scope import ConfigDict, ConfigScope
 from .errors import CircularDependencyError
 from .info.packages import PackageDependency
@@ -19,6 +25,7 @@ ConfigLayer = ConfigScope | ConfigDict
 """One layer of an ingredient's config: a scope function or a dict."""
 ConfigSource = Mapping[str, Any] | str | os.PathLike[str] | None
 """What ``add_config`` accepts: a dict, a config file path, or nothing (keywords)."""
+_CONFIG_HOOK_ARGS = ["config", "command_name", "logger"]
 
 
 def _caller_globals(depth: int) -> dict[str, Any]:
@@ -47,12 +54,20 @@ class Ingredient:
         ingredients: Iterable[Ingredient] = (),
         interactive: bool = False,
         _caller_globals: dict[str, Any] | None = None,
-        base_dir: str | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
         save_git_info: bool = True,
     ) -> None:
         self.path = path
-        self.config_path = path  # where its config lives; the Experiment's is the root ("")
+        self.config_hooks: list[Callable[..., Any]] = []
+        self.configurations: list[ConfigLayer] = []
+        self.named_configs: dict[str, ConfigLayer] = {}
         self.ingredients = list(ingredients)
+        self.logger: Any = None
+        self.captured_functions: list[CapturedFunction] = []
+        self.post_run_hooks: list[CapturedFunction] = []
+        self.pre_run_hooks: list[CapturedFunction] = []
+        self.commands: dict[str, CapturedFunction] = {}
+        self._is_traversing = False
         self.interactive = interactive
         self.save_git_info = save_git_info
         self.caller_globals = (
@@ -63,58 +78,9 @@ class Ingredient:
         if base_dir is None:
             base_dir = os.path.dirname(self.mainfile) if self.mainfile else os.getcwd()
         self.base_dir = os.path.abspath(base_dir)
-        self.config_layers: list[ConfigLayer] = []
-        self.named_configs: dict[str, ConfigLayer | str] = {}
-        self.captured_functions: list[CapturedFunction] = []
-        self.commands: dict[str, CapturedFunction] = {}
-        self.pre_run_hooks: list[CapturedFunction] = []
-        self.post_run_hooks: list[CapturedFunction] = []
-        self.config_hooks: list[Callable[..., Any]] = []
         self._init_recorded_info()
 
-    # -- config ---------------------------------------------------------------------------
-    def config(self, function: F) -> F:
-        """Register a config scope: the function's local variables become config entries."""
-        self.config_layers.append(ConfigScope(function))
-        return function
-
-    def named_config(self, function: F) -> F:
-        """Register a named config scope, applied with ``with NAME`` before the main config."""
-        self._add_named(function.__name__, ConfigScope(function))
-        return function
-
-    def add_config(self, cfg_or_file: ConfigSource = None, **kw_conf: Any) -> None:
-        """Add a config layer from a dict, a config file path (json/yaml/pickle) or keywords."""
-        self.config_layers.append(self._layer(cfg_or_file, kw_conf))
-
-    def add_named_config(self, name: str, cfg_or_file: ConfigSource = None, **kw_conf: Any) -> None:
-        """Add a named config from a dict, a config file path or keywords."""
-        self._add_named(name, self._layer(cfg_or_file, kw_conf))
-
-    def _layer(self, cfg_or_file: ConfigSource, kw: dict[str, Any]) -> ConfigLayer:
-        if isinstance(cfg_or_file, str | os.PathLike):
-            from .config.files import load_config_file
-
-            return ConfigDict(load_config_file(os.fspath(cfg_or_file)))
-        if not isinstance(cfg_or_file, Mapping | None):
-            raise TypeError(
-                f"add_config expects a dict or a config file path, got {cfg_or_file!r}."
-            )
-        if cfg_or_file is not None and kw:
-            raise TypeError("add_config takes a dict or a file, or keywords, not both.")
-        return ConfigDict(dict(cfg_or_file) if cfg_or_file is not None else kw)
-
-    def _add_named(self, name: str, layer: ConfigLayer) -> None:
-        if name in self.named_configs:
-            raise KeyError(f"Named config {name!r} is already defined in {self.path!r}.")
-        self.named_configs[name] = layer
-
-    def config_hook(self, func: F) -> F:
-        """Register ``func(config, command_name, logger) -> dict`` of updates to the config."""
-        self.config_hooks.append(func)
-        return func
-
-    # -- captured functions and commands --------------------------------------------------
+    # -- decorators -----------------------------------------------------------------------
     @overload
     def capture(self, function: F, prefix: str | None = None) -> F: ...
 
@@ -126,11 +92,26 @@ class Ingredient:
         sub-dict). Usable as ``@ex.capture`` and ``@ex.capture(prefix="x")``."""
         if function is None:
             return lambda f: self.capture(f, prefix=prefix)
-        if isinstance(function, CapturedFunction):
-            if function.ingredient is self and function.prefix == prefix:
-                return function
-        captured = CapturedFunction(function, ingredient=self, prefix=prefix)
+        if function in self.captured_functions:
+            return function
+        captured = create_captured_function(function, prefix=prefix)
         self.captured_functions.append(captured)
+        return captured
+
+    def pre_run_hook(self, func: Any = None, prefix: str | None = None) -> Any:
+        """Register a captured function that runs just before the main function."""
+        if func is None:
+            return lambda f: self.pre_run_hook(f, prefix=prefix)
+        captured = self.capture(func, prefix=prefix)
+        self.pre_run_hooks.append(captured)
+        return captured
+
+    def post_run_hook(self, func: Any = None, prefix: str | None = None) -> Any:
+        """Register a captured function that runs just after the main function."""
+        if func is None:
+            return lambda f: self.post_run_hook(f, prefix=prefix)
+        captured = self.capture(func, prefix=prefix)
+        self.post_run_hooks.append(captured)
         return captured
 
     @overload
@@ -144,32 +125,85 @@ class Ingredient:
     def command(
         self, function: Any = None, prefix: str | None = None, unobserved: bool = False
     ) -> Any:
-        """Register a command that can be run from the command line (config args filled)."""
+        """Register a command runnable from the command line (a captured function).
+
+        Args:
+            function: the command; its name is the command's name.
+            prefix: the config subtree it reads.
+            unobserved: run it without observers (like the built-in print commands).
+        """
         if function is None:
             return lambda f: self.command(f, prefix=prefix, unobserved=unobserved)
         captured = self.capture(function, prefix=prefix)
-        name = captured.__name__
-        if name in self.commands:
-            raise TypeError(f"A command named {name!r} is already registered in {self.path!r}.")
         captured.unobserved = unobserved
-        self.commands[name] = captured
+        self.commands[function.__name__] = captured
         return captured
 
-    def pre_run_hook(self, func: Any = None, prefix: str | None = None) -> Any:
-        """Register a captured function that runs before main."""
-        if func is None:
-            return lambda f: self.pre_run_hook(f, prefix=prefix)
-        captured = self.capture(func, prefix=prefix)
-        self.pre_run_hooks.append(captured)
-        return captured
+    def config(self, function: Callable[..., Any]) -> ConfigScope:
+        """Turn *function* into a config scope: its local variables become config entries."""
+        scope = ConfigScope(function)
+        self.configurations.append(scope)
+        return scope
 
-    def post_run_hook(self, func: Any = None, prefix: str | None = None) -> Any:
-        """Register a captured function that runs after main returned."""
-        if func is None:
-            return lambda f: self.post_run_hook(f, prefix=prefix)
-        captured = self.capture(func, prefix=prefix)
-        self.post_run_hooks.append(captured)
-        return captured
+    def named_config(self, function: Callable[..., Any]) -> ConfigScope:
+        """Turn *function* into a named config, applied with ``with NAME``."""
+        scope = ConfigScope(function)
+        self._add_named_config(function.__name__, scope)
+        return scope
+
+    def config_hook(self, func: F) -> F:
+        """Register ``func(config, command_name, logger) -> dict`` of config updates.
+
+        Raises:
+            ValueError: the function does not take exactly those three arguments.
+        """
+        import inspect
+
+        spec = inspect.getfullargspec(func)
+        if (
+            spec.args != _CONFIG_HOOK_ARGS
+            or spec.varargs is not None
+            or spec.kwonlyargs
+            or spec.defaults is not None
+        ):
+            raise ValueError(
+                "Wrong signature for config_hook. Expected: (config, command_name, logger)"
+            )
+        self.config_hooks.append(func)
+        return func
+
+    # -- config ---------------------------------------------------------------------------
+    def add_config(self, cfg_or_file: ConfigSource = None, **kw_conf: Any) -> None:
+        """Add a config layer from a dict, a config file (json/yaml/pickle) or keywords."""
+        self.configurations.append(self._create_config_dict(cfg_or_file, kw_conf))
+
+    def add_named_config(self, name: str, cfg_or_file: ConfigSource = None, **kw_conf: Any) -> None:
+        """Add a named config from a dict, a config file or keywords."""
+        self._add_named_config(name, self._create_config_dict(cfg_or_file, kw_conf))
+
+    def _add_named_config(self, name: str, layer: ConfigLayer) -> None:
+        if name in self.named_configs:
+            raise KeyError(f'Configuration name "{name}" already in use!')
+        self.named_configs[name] = layer
+
+    @staticmethod
+    def _create_config_dict(cfg_or_file: ConfigSource, kw_conf: dict[str, Any]) -> ConfigDict:
+        if cfg_or_file is not None and kw_conf:
+            raise ValueError("cannot combine keyword config with positional argument")
+        if cfg_or_file is None:
+            if not kw_conf:
+                raise ValueError("attempted to add empty config")
+            return ConfigDict(kw_conf)
+        if isinstance(cfg_or_file, dict):
+            return ConfigDict(cfg_or_file)
+        if isinstance(cfg_or_file, str | os.PathLike):
+            path = os.fspath(cfg_or_file)
+            if not os.path.exists(path):
+                raise OSError(f"File not found {path}")
+            from .config.files import load_config_file
+
+            return ConfigDict(load_config_file(os.path.abspath(path)))
+        raise TypeError(f"Invalid argument type {type(cfg_or_file)}")
 
     # -- what gets recorded: doc, sources, dependencies, experiment info -------------------
     # One block (with _init_recorded_info called from __init__): what Sacred's Ingredient
@@ -241,7 +275,7 @@ class Ingredient:
 
         sources: set[Source] = set()
         dependencies: set[PackageDependency] = set()
-        for ingredient in self.traverse_ingredients():
+        for ingredient, _ in self.traverse_ingredients():
             sources |= ingredient.sources
             dependencies |= ingredient.dependencies
         return collect_experiment_info(
@@ -253,32 +287,45 @@ class Ingredient:
             save_git_info=self.save_git_info,
         )
 
-    def traverse_ingredients(self) -> list[Ingredient]:
-        """Return this ingredient and all it uses, each once, dependencies first."""
-        seen: dict[int, Ingredient] = {}
+    # -- gathering over sub-ingredients ---------------------------------------------------
+    def post_process_name(self, name: str, ingredient: Ingredient) -> str:
+        """Return the name a gathered command or named config is listed under."""
+        return name
 
-        def visit(ing: Ingredient, stack: tuple[Ingredient, ...]) -> None:
-            if any(ing is s for s in stack):
-                circle = stack[[s is ing for s in stack].index(True) :]
-                raise CircularDependencyError(ingredients=[s.path for s in (*circle, ing)])
-            for sub in ing.ingredients:
-                visit(sub, (*stack, ing))
-            seen.setdefault(id(ing), ing)
+    def traverse_ingredients(self) -> Iterator[tuple[Ingredient, int]]:
+        """Yield ``(ingredient, depth)`` for this ingredient and all it uses, in preorder.
 
-        visit(self, ())
-        return list(seen.values())
+        Raises:
+            CircularDependencyError: the ingredients form a cycle (named in the message).
+        """
+        if self._is_traversing:
+            raise CircularDependencyError(ingredients=[self])
+        self._is_traversing = True
+        try:
+            yield self, 0
+            with CircularDependencyError.track(self):
+                for ingredient in self.ingredients:
+                    for sub, depth in ingredient.traverse_ingredients():
+                        yield sub, depth + 1
+        finally:
+            self._is_traversing = False
 
-    def gather_commands(self) -> Iterable[tuple[str, CapturedFunction]]:
-        """Yield ``(full_name, command)`` for every command, ingredients' prefixed by path."""
-        for ing in self.traverse_ingredients():
-            for name, cmd in ing.commands.items():
-                yield (f"{ing.path}.{name}" if ing is not self else name), cmd
+    def gather_commands(self) -> Iterator[tuple[str, CapturedFunction]]:
+        """Yield ``(dotted name, command)`` for this ingredient's and its ingredients'
+        commands."""
+        for ingredient, _ in self.traverse_ingredients():
+            for name, command in ingredient.commands.items():
+                yield self.post_process_name(_join(ingredient.path, name), ingredient), command
 
-    def gather_named_configs(self) -> Iterable[tuple[str, ConfigLayer | str]]:
-        """Yield ``(full_name, named config)``, ingredients' prefixed by path."""
-        for ing in self.traverse_ingredients():
-            for name, layer in ing.named_configs.items():
-                yield (f"{ing.path}.{name}" if ing is not self else name), layer
+    def gather_named_configs(self) -> Iterator[tuple[str, ConfigLayer]]:
+        """Yield ``(dotted name, named config)`` for this ingredient and its ingredients."""
+        for ingredient, _ in self.traverse_ingredients():
+            for name, layer in ingredient.named_configs.items():
+                yield self.post_process_name(_join(ingredient.path, name), ingredient), layer
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
 
 
 def _globals_of_creator() -> dict[str, Any]:

@@ -25,8 +25,8 @@ _Columns = tuple[list[Any], list[Any], list[float]]
 
 
 def _datetimes(stamps: list[float]) -> list[datetime]:
-    """Convert epoch seconds to UTC datetimes at millisecond precision (BSON's), sharing
-    one object per millisecond so writers can format each distinct time once."""
+    """Convert epoch seconds to naive UTC datetimes (Sacred's) at millisecond precision
+    (BSON's), sharing one object per millisecond so writers format each time once."""
     result = []
     last_ms = -1
     last: datetime | None = None
@@ -34,9 +34,18 @@ def _datetimes(stamps: list[float]) -> list[datetime]:
         ms = int(stamp * 1000)
         if ms != last_ms:
             last_ms = ms
-            last = datetime.fromtimestamp(ms / 1000, timezone.utc)
+            last = datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
         result.append(last)
     return result  # type: ignore[return-value]
+
+
+def _plain_numbers(values: list[Any]) -> list[Any]:
+    """Return *values* with numpy scalars as the Python numbers they hold (as Sacred logs
+    them); the list itself when there are none (the common case costs one pass in C)."""
+    if not any(kind.__module__ == "numpy" for kind in set(map(type, values))):
+        return values
+    return [v.item() if type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0 else v
+            for v in values]
 
 
 class MetricsBuffer:
@@ -46,6 +55,8 @@ class MetricsBuffer:
         self._appenders: dict[str, _Appenders] = {}
         self._columns: dict[str, _Columns] = {}
         self._last_step: dict[str, int] = {}
+        self.log_scalar: LogScalar = self.make_logger()
+        """``log_scalar(metric_name, value, step=None)``: the hot path, a closure."""
 
     def make_logger(self) -> LogScalar:
         """Return ``log_scalar`` as a closure over locals: no attribute look-ups per call
@@ -86,9 +97,10 @@ class MetricsBuffer:
             for start in range(0, count, BATCH_POINTS):
                 n = min(BATCH_POINTS, count - start)
                 series = {
-                    "steps": self._resolve_steps(name, steps[:n]),
-                    "values": values[:n],
+                    "steps": self._resolve_steps(name, _plain_numbers(steps[:n])),
+                    "values": _plain_numbers(values[:n]),
                     "timestamps": _datetimes(stamps[:n]),
+                    "name": name,
                 }
                 del values[:n], steps[:n], stamps[:n]
                 if size + n > BATCH_POINTS and batch:
@@ -104,6 +116,22 @@ class MetricsBuffer:
         if batch:
             batches.append(batch)
         return batches
+
+    def get_last_metrics(self) -> list[Any]:
+        """Take the buffered points as Sacred's ``ScalarMetricLogEntry`` objects (one per
+        point, each metric's in logging order); they are then gone from the buffer."""
+        from .metrics_logger import ScalarMetricLogEntry
+
+        entries = []
+        for batch in self.drain():
+            for name, series in batch.items():
+                entries.extend(
+                    ScalarMetricLogEntry(name, step, stamp, value)
+                    for step, stamp, value in zip(
+                        series["steps"], series["timestamps"], series["values"], strict=True
+                    )
+                )
+        return entries
 
     def _resolve_steps(self, name: str, steps: list[int | None]) -> list[int]:
         """Replace ``None`` steps by the previous step + 1 (per metric, Sacred's rule)."""

@@ -1,13 +1,15 @@
-"""Seeds and random number generators for runs (Sacred-compatible).
+"""Seeds and random number generators for runs, as Sacred 0.8.7 derives them.
 
-Every run has a root ``seed`` (random unless given, stored in the config). From it:
+Every run has a root ``seed`` (random unless given; stored in the config). The run seeds
+``random``, numpy's global generator, torch and tensorflow with it
+(:func:`set_global_seed`). Each ingredient and each captured function gets a generator
+derived from it exactly as Sacred derives it (see :mod:`sacredlite.initialize`), and every
+call that takes ``_seed``/``_rnd`` draws ``_seed = get_seed(rnd)`` and builds
+``_rnd = create_rnd(_seed)``: a migrated experiment reproduces its numbers.
 
-* :func:`set_global_seed` seeds ``random``, numpy's global generator and torch.
-* each captured function gets its own generator, derived from the root seed and the
-  function's name (:func:`function_rnd`); every call draws ``_seed`` from it and builds
-  ``_rnd = create_rnd(_seed)``. Deriving by name rather than by registration order (as
-  Sacred does) keeps a function's numbers unchanged when other captured functions are
-  added or removed — the "resilience to change" Sacred's documentation promises.
+``_rnd`` is a numpy ``Generator`` (``numpy.random.default_rng``) when numpy is installed,
+a ``RandomState`` with ``SETTINGS.CONFIG.NUMPY_RANDOM_LEGACY_API``, and ``random.Random``
+without numpy.
 
 numpy is never imported just to seed it (``import sacredlite`` must stay cheap). If numpy
 or torch is not imported yet when the run starts, a one-shot import hook seeds it the moment
@@ -18,6 +20,7 @@ the user's code imports it, so ``with seed=42`` reproduces numpy's global number
 from __future__ import annotations
 
 import importlib.machinery
+import importlib.util
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -28,8 +31,6 @@ __all__ = [
     "SEEDRANGE",
     "clear_pending_seeds",
     "create_rnd",
-    "derive_seed",
-    "function_rnd",
     "get_seed",
     "set_global_seed",
 ]
@@ -39,65 +40,43 @@ SEEDRANGE = (1, int(1e9))
 
 
 def get_seed(rnd: Any = None) -> int:
-    """Draw a seed from *rnd* (a ``random.Random`` or numpy ``RandomState``).
+    """Draw a seed from *rnd*: a numpy ``Generator`` or ``RandomState``, or ``random.Random``.
 
     Args:
         rnd: the generator to draw from; ``None`` uses the global ``random`` module.
     """
     if rnd is None:
         return random.randint(*SEEDRANGE)
+    integers = getattr(rnd, "integers", None)
+    if integers is not None:
+        try:
+            return int(integers(*SEEDRANGE, dtype=int))
+        except Exception:  # noqa: BLE001 - not numpy's Generator after all
+            pass
     return int(rnd.randint(*SEEDRANGE))
 
 
-def create_rnd(seed: int) -> Any:
-    """Return a generator seeded with *seed*.
+def _numpy_installed() -> bool:
+    return "numpy" in sys.modules or importlib.util.find_spec("numpy") is not None
 
-    A ``numpy.random.RandomState`` when numpy is installed (imported lazily, here), else
-    ``random.Random``.
+
+def create_rnd(seed: int) -> Any:
+    """Return a generator seeded with *seed* (numpy's when numpy is installed).
 
     Args:
         seed: an integer seed.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(
-            f"A seed must be an integer, got {seed!r} of type {type(seed).__name__}; "
-            "pass e.g. 'with seed=42'."
-        )
-    try:
-        import numpy
-    except ImportError:
+    if not isinstance(seed, int):
+        raise AssertionError(f"Seed has to be integer but was {seed!r} {type(seed)}")
+    if not _numpy_installed():
         return random.Random(seed)
-    return numpy.random.RandomState(seed)
+    import numpy
 
+    from .settings import SETTINGS
 
-def derive_seed(seed: int, name: str) -> int:
-    """Return a seed for *name* that depends only on the root *seed* and *name*.
-
-    Stable across processes and Python versions (no ``hash()`` randomisation).
-
-    Args:
-        seed: the run's root seed.
-        name: e.g. the captured function's dotted name (``"ingredient.func"``).
-    """
-    try:
-        from _blake2 import blake2b  # builtin: avoids importing hashlib's OpenSSL bindings
-    except ImportError:  # pragma: no cover
-        from hashlib import blake2b
-    digest = blake2b(f"{seed}:{name}".encode(), digest_size=8).digest()
-    low, high = SEEDRANGE
-    return low + int.from_bytes(digest, "big") % (high - low)
-
-
-def function_rnd(seed: int, name: str) -> Any:
-    """Return the generator from which a captured function's ``_seed`` values are drawn.
-
-    Per call: ``_seed = get_seed(rnd)`` and ``_rnd = create_rnd(_seed)``.
-
-    Args:
-        seed: the run's root seed.
-        name: the captured function's dotted name.
-    """
-    return create_rnd(derive_seed(seed, name))
+    if SETTINGS.CONFIG.NUMPY_RANDOM_LEGACY_API:
+        return numpy.random.RandomState(seed)
+    return numpy.random.default_rng(seed)
 
 
 def _seed_numpy(seed: int) -> Callable[[ModuleType], None]:

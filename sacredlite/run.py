@@ -1,25 +1,26 @@
 """The Run: one execution of a command, its lifecycle, metrics, artifacts and output.
 
-Every status change goes through :meth:`Run._transition`; every observer call goes through
-:class:`sacredlite.observers.dispatch.Dispatcher`. ``log_scalar`` only appends to
-in-process buffers; the heartbeat turns them into batched metric events.
+Sacred's shape (``sacred.run.Run``): the positional constructor, the attributes options
+set after creation (``debug``, ``pdb``, ``beat_interval``, ``unobserved``, ``force``,
+``queue_only``, ``capture_mode``, ``meta_info``, ``_id``), Sacred's log lines and its
+naive UTC times. Inside, every status change goes through :meth:`Run._transition`, every
+observer call through :class:`sacredlite.observers.dispatch.Dispatcher` (which keeps and
+retries what an observer failed to take), and ``log_scalar`` only appends to in-process
+buffers that the heartbeat turns into batched metric events.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
-import time
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
-from typing import IO, Any
+from datetime import datetime, timedelta, timezone
+from typing import IO, TYPE_CHECKING, Any
 
-from .captured import run_scope
-from .config.summary import ConfigSummary
-from .errors import RunError, SacredInterrupt
+from .captured import CapturedState, run_scope
+from .errors import SacredInterrupt
 from .events import (
     ArtifactAdded,
     Event,
@@ -28,14 +29,20 @@ from .events import (
     ResourceOpened,
     RunCompleted,
     RunFailed,
-    RunId,
     RunInterrupted,
     RunQueued,
     RunStarted,
     RunStatus,
 )
 from .metrics import MetricsBuffer
-from .observers.dispatch import Dispatcher
+
+if TYPE_CHECKING:
+    import logging
+
+    from .config.summary import ConfigSummary
+    from .observers.dispatch import Dispatcher
+
+__all__ = ["Run"]
 
 _ALLOWED: dict[RunStatus | None, set[RunStatus]] = {
     None: {RunStatus.RUNNING, RunStatus.QUEUED},
@@ -50,8 +57,9 @@ _ALLOWED: dict[RunStatus | None, set[RunStatus]] = {
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _utc(timestamp: float | None = None) -> datetime:
-    return datetime.fromtimestamp(time.time() if timestamp is None else timestamp, timezone.utc)
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime (what Sacred's runs and observers use)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class _SignalInterrupt(SacredInterrupt):
@@ -59,94 +67,75 @@ class _SignalInterrupt(SacredInterrupt):
 
 
 class Run:
-    """One execution of an experiment's command (Sacred-compatible attributes).
+    """One execution of an experiment's command.
 
     Args:
         config: the final config.
+        config_modifications: what the updates changed (for ``print_config``).
         main_function: the captured command to execute.
+        observers: the observers of this run (a list options may append to).
+        root_logger: the logger every other logger of the run derives from.
+        run_logger: the logger of the run's own messages.
         experiment_info: the ``ex_info`` observers receive.
         host_info: the ``host_info`` observers receive.
-        meta_info: the ``meta_info`` observers receive (command, options, comment, ...).
-        command_name: the command's name.
-        observers: observers of this run (empty when unobserved).
-        logger: the run's logger.
-        config_modifications: what the updates changed, for ``print_config``.
-        captured_out_filter: applied to the whole captured output, if given.
-        beat_interval: seconds between heartbeats.
-        capture_mode: ``"fd"``, ``"sys"`` or ``"no"``.
-        read_only_config: give captured functions read-only config values.
-        run_id: a fixed id for the run (``-i``), else assigned by the observers.
-        queue_only: only queue the run (``-q``).
-        pre_run_hooks: called before the main function.
-        post_run_hooks: called after it returned.
-        debug: keep sacredlite's frames in tracebacks.
-        pdb: enter the post-mortem debugger on failure.
-        force: added config keys were allowed (``-f``).
+        pre_run_hooks: captured functions called before the main function.
+        post_run_hooks: captured functions called after it returned.
+        captured_out_filter: applied to the whole captured output.
     """
 
     def __init__(
         self,
-        *,
         config: dict[str, Any],
+        config_modifications: ConfigSummary,
         main_function: Callable[..., Any],
+        observers: list[Any],
+        root_logger: logging.Logger,
+        run_logger: logging.Logger,
         experiment_info: dict[str, Any],
         host_info: dict[str, Any],
-        meta_info: dict[str, Any],
-        command_name: str,
-        observers: Sequence[Any],
-        logger: logging.Logger,
-        config_modifications: ConfigSummary | None = None,
+        pre_run_hooks: Sequence[Callable[[], Any]],
+        post_run_hooks: Sequence[Callable[[], Any]],
         captured_out_filter: Callable[[str], str] | None = None,
-        beat_interval: float = 10.0,
-        capture_mode: str = "no",
-        read_only_config: bool = True,
-        run_id: RunId = None,
-        queue_only: bool = False,
-        pre_run_hooks: Sequence[Callable[[], Any]] = (),
-        post_run_hooks: Sequence[Callable[[], Any]] = (),
-        debug: bool = False,
-        pdb: bool = False,
-        force: bool = False,
     ) -> None:
-        self._id: RunId = run_id
+        from .settings import SETTINGS
+
+        self._id: Any = None
+        self.captured_out = ""
         self.config = config
-        self.config_modifications = config_modifications or ConfigSummary()
-        self.main_function = main_function
+        self.config_modifications = config_modifications
         self.experiment_info = experiment_info
         self.host_info = host_info
-        self.meta_info = meta_info
-        self.command = command_name
-        self.observers = list(observers)
-        self.logger = logger
-        self.run_logger = logger
-        self.captured_out_filter = captured_out_filter
-        self.beat_interval = beat_interval
-        self.capture_mode = capture_mode
-        self.read_only_config = read_only_config
-        self.queue_only = queue_only
+        self.info: dict[str, Any] = {}
+        self.root_logger = root_logger
+        self.run_logger = run_logger
+        self.main_function = main_function
+        self.observers = observers
         self.pre_run_hooks = list(pre_run_hooks)
         self.post_run_hooks = list(post_run_hooks)
-        self.debug = debug
-        self.pdb = pdb
-        self.force = force
-        self.info: dict[str, Any] = {}
         self.result: Any = None
-        self.status: RunStatus | None = None
+        self.status: RunStatus | str | None = None
         self.start_time: datetime | None = None
         self.stop_time: datetime | None = None
+        self.debug = False
+        self.pdb = False
+        self.meta_info: dict[str, Any] = {}
+        self.beat_interval: float = float(SETTINGS.get("DEFAULT_BEAT_INTERVAL", 10.0))
+        self.unobserved = False
+        self.force = False
+        self.queue_only = False
+        self.captured_out_filter = captured_out_filter
         self.fail_trace: list[str] | None = None
-        self.captured_out: str = ""
-        self.function_rngs: dict[int, Any] = {}
-        self.unobserved = not self.observers
-        self._dispatcher = Dispatcher(self.observers)
+        self.capture_mode: str | None = None
+        self.captured_states: dict[int, CapturedState] = {}
+        """The state each captured function has in this run (by ``id``), see captured.py."""
+        self._failed_observers: list[Any] = []
+        self._dispatcher: Dispatcher | None = None
         self._metrics = MetricsBuffer()
-        # The buffer's closure is the hot path; the method below documents it.
-        self._log_point = self._metrics.make_logger()
-        self.log_scalar = self._log_point  # type: ignore[method-assign,assignment]
         self._emit_lock = threading.Lock()
         self._beat_lock = threading.Lock()
         self._beat_key: int | None = None
         self._capturer: Any = None
+        self._whole_text_filter: Callable[[str], str] | None = None
         self._unsent_output = ""
 
     # -- public API used inside the run ---------------------------------------------------
@@ -156,7 +145,7 @@ class Run:
         Cheap: it appends to per-metric buffers; observers receive the points at the next
         heartbeat.
         """
-        self._log_point(metric_name, value, step)
+        self._metrics.log_scalar(metric_name, value, step)
 
     def add_artifact(
         self,
@@ -171,16 +160,10 @@ class Run:
             filename: the file to store.
             name: the name it is stored under.
             metadata: free-form data stored with it.
-            content_type: its MIME type, guessed from the name when omitted.
+            content_type: its MIME type, guessed by the observers when omitted.
         """
         filename = os.path.abspath(os.fspath(filename))
-        if not os.path.isfile(filename):
-            raise RunError(f"Artifact {filename!r} does not exist; write the file first.")
-        name = name or os.path.basename(filename)
-        if content_type is None:
-            import mimetypes
-
-            content_type = mimetypes.guess_type(name)[0]
+        name = os.path.basename(filename) if name is None else name
         self._emit(
             ArtifactAdded(
                 run_id=self._id,
@@ -197,157 +180,199 @@ class Run:
         self._emit(ResourceOpened(run_id=self._id, filename=filename))
 
     def open_resource(self, filename: str | os.PathLike[str], mode: str = "r") -> IO[Any]:
-        """Open *filename* for reading and record it as a resource of the run."""
-        if any(c in mode for c in "wax+"):
-            raise RunError(f"open_resource opens files for reading; mode {mode!r} is not allowed.")
-        self.add_resource(filename)
-        return open(os.fspath(filename), mode)  # noqa: SIM115 - returned to the caller
+        """Open *filename* and record it as a resource of the run."""
+        filename = os.path.abspath(os.fspath(filename))
+        self._emit(ResourceOpened(run_id=self._id, filename=filename))
+        return open(filename, mode)  # noqa: SIM115 - returned to the caller
+
+    def warn_if_unobserved(self) -> None:
+        """Log Sacred's warning when nothing records the run."""
+        if not self.observers and not self.debug and not self.unobserved:
+            self.run_logger.warning("No observers have been added to this run")
 
     # -- lifecycle -------------------------------------------------------------------------
     def _transition(self, new: RunStatus) -> None:
-        if new not in _ALLOWED.get(self.status, set()):
-            raise RunError(f"A run cannot go from {self.status} to {new}.")
+        if new not in _ALLOWED.get(self.status, set()):  # type: ignore[arg-type]
+            raise RuntimeError(f"A run cannot go from {self.status} to {new}.")
         self.status = new
 
     def __call__(self, *args: Any) -> Any:
         """Execute the run: start observers, call the main function, report the outcome."""
-        if self.status is not None:
-            raise RunError("A Run can only be executed once; call ex.run() again instead.")
+        if self.start_time is not None:
+            raise RuntimeError(f"A run can only be started once. (Last start was {self.start_time})")
+        if self.unobserved:
+            self.observers = []
+        else:
+            self.observers = sorted(self.observers, key=lambda o: -_priority(o))
+        self.warn_if_unobserved()
+        from .randomness import set_global_seed
+
+        set_global_seed(self.config["seed"])
+        mode = self._capture_mode()
+        self.run_logger.debug('Using capture mode "%s"', mode)
+        from .observers.dispatch import Dispatcher
+
+        self._dispatcher = Dispatcher(self.observers, on_failure=self._observer_failed)
         if self.queue_only:
             self._queue()
             return None
-        self.start_time = _utc()
-        self._transition(RunStatus.RUNNING)
-        self._start_capture()
-        self.logger.info("Running command '%s'", self.command.rsplit(".", 1)[-1])
-        try:
-            self._id = self._dispatcher.start(self._started_event())
-        except BaseException:
-            self._stop_capture()
-            raise
-        if self._id is None:
-            self.logger.info("Started")
-        else:
-            self.logger.info('Started run with ID "%s"', self._id)
-        restore_sigterm = self._install_sigterm()
+        self._start_capture(mode)
         try:
             with run_scope(self):
-                self._start_heartbeat()
-                for hook in self.pre_run_hooks:
-                    hook()
-                self.result = self.main_function(*args)
-                for hook in self.post_run_hooks:
-                    hook()
+                self._emit_started()
+                restore_sigterm = self._install_sigterm()
+                try:
+                    self._start_heartbeat()
+                    for hook in self.pre_run_hooks:
+                        hook()
+                    self.result = self.main_function(*args)
+                    for hook in self.post_run_hooks:
+                        hook()
+                finally:
+                    restore_sigterm()
+            if self.result is not None:
+                self.run_logger.info(f"Result: {self.result}")
+            self.run_logger.info("Completed after %s", self._stop_clock())
+            self._stop_capture()
+            self._finish(RunStatus.COMPLETED)
+            self._dispatcher.emit(
+                RunCompleted(run_id=self._id, time=self._stop_time(), result=self.result),
+                final=True,
+            )
         except BaseException as exc:
+            self._stop_capture()
             self._end_with(exc)
             raise
         finally:
-            restore_sigterm()
-        if self.result is not None:
-            self.logger.info("Result: %s", self.result)
-        self._finish(
-            RunStatus.COMPLETED,
-            lambda t: RunCompleted(run_id=self._id, time=t, result=self.result),
-        )
-        self.logger.info("Completed after %s", self._elapsed())
+            self._after_run()
         return self.result
 
-    def _elapsed(self) -> str:
-        if self.start_time is None or self.stop_time is None:
-            return "0:00:00"
-        seconds = int((self.stop_time - self.start_time).total_seconds())
-        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    def _capture_mode(self) -> str:
+        if self.capture_mode is None and not self.observers:
+            return "no"
+        if self.capture_mode is None:
+            from .settings import SETTINGS
 
-    def _started_event(self) -> RunStarted:
-        assert self.start_time is not None  # noqa: S101 - set by __call__ just before
-        return RunStarted(
+            return str(SETTINGS.CAPTURE_MODE)
+        return self.capture_mode
+
+    def _stop_clock(self) -> timedelta:
+        self.stop_time = utcnow()
+        assert self.start_time is not None  # noqa: S101 - set by _emit_started
+        return timedelta(seconds=round((self.stop_time - self.start_time).total_seconds()))
+
+    def _stop_time(self) -> datetime:
+        assert self.stop_time is not None  # noqa: S101 - set by _stop_clock
+        return self.stop_time
+
+    def _command_path(self) -> str:
+        prefix = getattr(self.main_function, "prefix", None) or ""
+        name = getattr(getattr(self.main_function, "signature", None), "name", None)
+        name = name or getattr(self.main_function, "__name__", "main")
+        return f"{prefix}.{name}" if prefix else str(name)
+
+    def _start_event(self, kind: type[RunStarted] | type[RunQueued]) -> RunStarted | RunQueued:
+        return kind(
             run_id=self._id,
-            time=self.start_time,
+            time=self.start_time or utcnow(),
             experiment=self.experiment_info,
-            command=self.command,
+            command=self._command_path(),
             host=self.host_info,
             config=self.config,
             meta=self.meta_info,
         )
 
     def _queue(self) -> None:
+        assert self._dispatcher is not None  # noqa: S101
         self._transition(RunStatus.QUEUED)
+        queue_time = utcnow()
+        self.meta_info["queue_time"] = queue_time
+        self.run_logger.info("Queuing-up command '%s'", self._command_path())
+        event = self._start_event(RunQueued)
         self._id = self._dispatcher.start(
-            RunQueued(
-                run_id=self._id,
-                time=_utc(),
-                experiment=self.experiment_info,
-                command=self.command,
-                host=self.host_info,
-                config=self.config,
-                meta=self.meta_info,
-            )
+            RunQueued(**{**_fields(event), "time": queue_time})  # type: ignore[arg-type]
         )
+        if self._id is None:
+            self.run_logger.info("Queued")
+        else:
+            self.run_logger.info(f'Queued-up run with ID "{self._id}"')
         self._dispatcher.finish()
 
+    def _emit_started(self) -> None:
+        assert self._dispatcher is not None  # noqa: S101
+        self._transition(RunStatus.RUNNING)
+        self.start_time = utcnow()
+        self.run_logger.info("Running command '%s'", self._command_path())
+        self._id = self._dispatcher.start(self._start_event(RunStarted))
+        if self._id is None:
+            self.run_logger.info("Started")
+        else:
+            self.run_logger.info(f'Started run with ID "{self._id}"')
+
     def _end_with(self, exc: BaseException) -> None:
-        status = getattr(exc, "STATUS", None)
-        if isinstance(exc, KeyboardInterrupt) or status is not None:
-            status = str(status or RunStatus.INTERRUPTED)
-            known = RunStatus(status) if status in RunStatus.__members__ else None
-            self._finish(
-                known,
-                lambda t: RunInterrupted(run_id=self._id, time=t, status=status),
-                custom_status=status,
-            )
-            self.logger.warning("Aborted after %s!", self._elapsed())
+        assert self._dispatcher is not None  # noqa: S101
+        if self.start_time is None:  # an observer refused the start: nothing to end
             return
+        if isinstance(exc, SacredInterrupt | KeyboardInterrupt):
+            status = str(getattr(exc, "STATUS", RunStatus.INTERRUPTED))
+            elapsed = self._stop_clock()
+            self.run_logger.warning("Aborted after %s!", elapsed)
+            known = RunStatus(status) if status in RunStatus.__members__ else None
+            self._finish(known, custom_status=status)
+            self._dispatcher.emit(
+                RunInterrupted(run_id=self._id, time=self._stop_time(), status=status), final=True
+            )
+            return
+        elapsed = self._stop_clock()
+        self.run_logger.error("Failed after %s!", elapsed)
         self.fail_trace = self._format_trace(exc)
-        self._finish(
-            RunStatus.FAILED,
-            lambda t: RunFailed(run_id=self._id, time=t, fail_trace=self.fail_trace or []),
+        self._finish(RunStatus.FAILED)
+        self._dispatcher.emit(
+            RunFailed(run_id=self._id, time=self._stop_time(), fail_trace=self.fail_trace),
+            final=True,
         )
-        self.logger.error("Failed after %s!", self._elapsed())
-        if self.pdb:
-            import pdb
 
-            pdb.post_mortem(exc.__traceback__)
-
-    def _finish(
-        self,
-        status: RunStatus | None,
-        make_event: Callable[[datetime], Event],
-        custom_status: str | None = None,
-    ) -> None:
+    def _finish(self, status: RunStatus | None, custom_status: str | None = None) -> None:
+        """Stop the heartbeat with a last beat, and set the final status."""
         self._stop_heartbeat()
+        self._beat()
         if status is not None:
             self._transition(status)
         else:
-            self.status = custom_status  # type: ignore[assignment]  # a user-defined STATUS
-        self._stop_capture()
-        try:
-            self._beat()  # the final beat comes before stop_time, as in Sacred
-        finally:
-            self.stop_time = _utc()
-            with self._emit_lock:
-                self._dispatcher.emit(make_event(self.stop_time))
-                self._dispatcher.finish()
-        self._report_undelivered()
+            self.status = custom_status
 
-    def _report_undelivered(self) -> None:
-        for observer, events in self._dispatcher.undelivered().items():
-            spool = getattr(observer, "spool_undelivered", None)
-            where = spool(events) if callable(spool) else None
-            self.logger.error(
-                "Observer %s did not store %d event(s) of run %s%s.",
-                type(observer).__name__,
-                len(events),
-                self._id,
-                f"; they are kept in {where}" if where else "",
+    def _after_run(self) -> None:
+        for observer in self._failed_observers:
+            self.run_logger.warning(
+                f"The observer '{observer}' failed at some point during the run."
             )
+        if self._dispatcher is not None:
+            self._dispatcher.finish()
+            for observer, events in self._dispatcher.undelivered().items():
+                self.run_logger.error(
+                    "Observer %s did not store %d event(s) of run %s.",
+                    type(observer).__name__,
+                    len(events),
+                    self._id,
+                )
+
+    def _observer_failed(self, observer: Any, event: Event, exc: BaseException, final: bool) -> None:
+        """Report an observer's failure as Sacred does (the dispatcher keeps the event)."""
+        if final:
+            self.run_logger.error("".join(traceback.format_exception(exc)))
+            return
+        if observer not in self._failed_observers:
+            self._failed_observers.append(observer)
+            self.run_logger.warning(f"An error ocurred in the '{observer}' observer: {exc}")
 
     def _format_trace(self, exc: BaseException) -> list[str]:
         tb = exc.__traceback__
-        if not self.debug:
-            while tb is not None and os.path.dirname(
-                os.path.abspath(tb.tb_frame.f_code.co_filename)
-            ).startswith(_PACKAGE_DIR):
-                tb = tb.tb_next
+        while tb is not None and os.path.dirname(
+            os.path.abspath(tb.tb_frame.f_code.co_filename)
+        ).startswith(_PACKAGE_DIR):
+            tb = tb.tb_next
+        if tb is None:
+            tb = exc.__traceback__
         return traceback.format_exception(type(exc), exc, tb)
 
     def _install_sigterm(self) -> Callable[[], None]:
@@ -369,10 +394,17 @@ class Run:
 
     # -- heartbeat, metrics and output -----------------------------------------------------
     def _emit(self, event: Event) -> None:
+        if self._dispatcher is None:  # not started: Sacred calls the observers directly
+            from .observers.dispatch import Dispatcher
+
+            dispatcher = Dispatcher(self.observers, on_failure=self._observer_failed)
+            dispatcher.emit(event)
+            return
         with self._emit_lock:
             self._dispatcher.emit(event)
 
     def _start_heartbeat(self) -> None:
+        self.run_logger.debug("Starting Heartbeat")
         if not self.observers or self.beat_interval <= 0:
             return
         from .heartbeat import SCHEDULER
@@ -383,9 +415,10 @@ class Run:
         try:
             self._beat()
         except Exception:  # noqa: BLE001 - the heartbeat must never kill the run
-            self.logger.exception("Heartbeat of run %s failed", self._id)
+            self.run_logger.exception("Heartbeat of run %s failed", self._id)
 
     def _stop_heartbeat(self) -> None:
+        self.run_logger.debug("Stopping Heartbeat")
         if self._beat_key is not None:
             from .heartbeat import SCHEDULER
 
@@ -397,17 +430,20 @@ class Run:
             self._beat_locked()
 
     def _beat_locked(self) -> None:
+        if not self.observers or self._dispatcher is None:
+            return
         self._collect_output()
-        new_output, self._unsent_output = self._unsent_output, ""
+        new_output: str | None = self._unsent_output
+        self._unsent_output = ""
+        if self._whole_text_filter is not None:
+            new_output = None  # a filter of the whole text may rewrite any part of it
         with self._emit_lock:
             for batch in self._metrics.drain():
                 self._dispatcher.emit(MetricsLogged(run_id=self._id, metrics=batch, info=self.info))
-            if not self.observers:
-                return
             self._dispatcher.emit(
                 Heartbeat(
                     run_id=self._id,
-                    time=_utc(),
+                    time=utcnow(),
                     info=self.info,
                     captured_out=self.captured_out,
                     new_output=new_output,
@@ -415,14 +451,17 @@ class Run:
                 )
             )
 
-    def _start_capture(self) -> None:
-        if self.capture_mode == "no" or not self.observers:
-            return
+    def _start_capture(self, mode: str) -> None:
         from .capture import apply_backspaces_and_linefeeds, get_capturer
 
-        self._capturer = get_capturer(
-            self.capture_mode, self.captured_out_filter or apply_backspaces_and_linefeeds
-        )
+        user_filter = self.captured_out_filter
+        if user_filter is None or user_filter is apply_backspaces_and_linefeeds:
+            # sacredlite renders \r and \b as a terminal would, incrementally, by default
+            self._capturer = get_capturer(mode, apply_backspaces_and_linefeeds)
+        else:
+            # any other filter sees the whole output, as in Sacred
+            self._capturer = get_capturer(mode, None)
+            self._whole_text_filter = user_filter
         self._capturer.start()
 
     def _stop_capture(self) -> None:
@@ -433,6 +472,21 @@ class Run:
 
     def _collect_output(self) -> None:
         """Move newly captured text into ``captured_out`` and the not-yet-sent output."""
-        if self._capturer is not None:
-            self._unsent_output += self._capturer.get_new()
-            self.captured_out = self._capturer.text
+        if self._capturer is None:
+            return
+        if self._whole_text_filter is not None:
+            self._capturer.get_new()
+            self.captured_out = self._whole_text_filter(self._capturer.text)
+            return
+        self._unsent_output += self._capturer.get_new()
+        self.captured_out = self._capturer.text
+
+
+def _priority(observer: Any) -> float:
+    priority = getattr(observer, "priority", 0)
+    return priority if isinstance(priority, int | float) else 0
+
+
+def _fields(event: Any) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in event.__dataclass_fields__}
+

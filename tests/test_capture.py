@@ -110,6 +110,33 @@ def test_fd_capture_catches_subprocesses_and_raw_fds(capfd: pytest.CaptureFixtur
     assert "from child" in seen.out and "child err" in seen.err  # the user still sees it
 
 
+def test_fd_capture_keeps_the_order_of_prints_and_log_lines(tmp_path):
+    """In fd mode a log handler writing to the original stderr and print() interleave in
+    the order they happened, in the capture and on the terminal, and never merge."""
+    script = tmp_path / "order.py"
+    script.write_text(
+        "import logging, sys\n"
+        "from sacredlite.capture import capture_output\n"
+        "handler = logging.StreamHandler(sys.stderr)\n"
+        "log = logging.getLogger('order')\n"
+        "log.addHandler(handler)\n"
+        "log.setLevel(logging.INFO)\n"
+        "with capture_output('fd') as cap:\n"
+        "    for i in range(50):\n"
+        "        log.info('log %d', i)\n"
+        "        print('print', i)\n"
+        "    print('done')\n"
+        "    log.info('result')\n"
+        "sys.__stdout__.write('CAPTURED:' + repr(cap.text) + '\\n')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True
+    )
+    expected = "".join(f"log {i}\nprint {i}\n" for i in range(50)) + "done\nresult\n"
+    captured = proc.stdout.rsplit("CAPTURED:", 1)[1].strip()
+    assert eval(captured) == expected  # noqa: S307 - our own repr
+
+
 def test_fd_capture_tqdm_from_subprocess():
     """A child process redrawing a progress bar 10,000 times yields a handful of lines."""
     code = (

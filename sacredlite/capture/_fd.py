@@ -60,16 +60,56 @@ def _write_all(fd: int, data: bytes) -> bool:
     return True
 
 
+class _OrderedTee:
+    """``sys.stdout``/``sys.stderr`` while capturing: Python-level text goes straight to the
+    user's stream and into the capture, after whatever fd-level output came before it."""
+
+    def __init__(self, capture: FdCapture, target: Any, original: Any, encoding: str) -> None:
+        self._capture = capture
+        self._target = target
+        self._original = original  # where text goes once the capture is over
+        self.encoding = encoding
+        self.errors = "backslashreplace"
+
+    def write(self, text: str) -> int:
+        capture = self._capture
+        with capture._lock:
+            if not capture._active:  # a handler kept this stream past the capture
+                if self._original is not None:
+                    self._original.write(text)
+                return len(text)
+            capture._drain()  # fd-level output written before this text comes first
+            self._target.write(text)
+            capture._push(text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        _flush(self._target)
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._target.isatty())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
 class FdCapture(SysCapture):
     """Capture by redirecting file descriptors 1 and 2 into pipes.
 
-    A reader thread copies the bytes to the original descriptors (the user still sees the
-    output live) and into the capture, so subprocesses and C extensions are captured too.
-    ``sys.stdout``/``sys.stderr`` are pointed at the descriptors only if they wrote
-    elsewhere (pytest's capturing does that). Output is read in batches every few
-    milliseconds, so the order of stdout and stderr writes made within one such window
-    is not kept (Sacred's two ``tee`` processes do not keep it either). If the descriptors
-    cannot be duplicated, this falls back to ``sys`` capturing.
+    Output written to the descriptors (subprocesses, C extensions, a logging handler that
+    holds the original ``sys.stderr``) arrives through the pipes: a reader thread copies it
+    to the original descriptors (the user still sees it live) and into the capture.
+    Python-level writes to ``sys.stdout``/``sys.stderr`` go directly to the user's streams
+    and into the capture, after taking what the pipes already hold, so a printed line and
+    a log line keep their order and never merge. If the descriptors cannot be duplicated,
+    this falls back to ``sys`` capturing.
     """
 
     mode = "fd"
@@ -91,82 +131,88 @@ class FdCapture(SysCapture):
             super().start()
             return
         self._fallback = False
+        import codecs
+
+        self._decoders: dict[int, Any] = {}
+        self._terminal_ok: dict[int, bool] = {}
         for fd, (read_end, write_end) in zip((1, 2), pipes[:2], strict=True):
             _enlarge_pipe(write_end)
             os.dup2(write_end, fd)
             os.close(write_end)
+            os.set_blocking(read_end, False)
             self._pipes[read_end] = fd
+            self._decoders[read_end] = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._terminal_ok[read_end] = True
         self._wake_r, self._wake_w = pipes[2]
         self._stopping = threading.Event()
         self._saved_sys = (sys.stdout, sys.stderr)
-        sys.stdout = self._stream_on(1, sys.stdout)
-        sys.stderr = self._stream_on(2, sys.stderr)
+        sys.stdout = self._tee_for(1, sys.stdout)  # type: ignore[assignment]
+        sys.stderr = self._tee_for(2, sys.stderr)  # type: ignore[assignment]
         self._thread = threading.Thread(target=self._pump, name="sacredlite-capture", daemon=True)
         self._thread.start()
         self._active = True
 
-    @staticmethod
-    def _stream_on(fd: int, current: TextIO | None) -> TextIO:
+    def _tee_for(self, fd: int, current: TextIO | None) -> _OrderedTee:
+        """A tee whose target is the user's stream: *current* itself unless it writes to
+        *fd* (now a pipe), else a writer on the saved original descriptor."""
+        encoding = getattr(current, "encoding", None) or "utf-8"
+        writes_to_fd = False
         try:
-            if current is not None and current.fileno() == fd:
-                return current
+            writes_to_fd = current is not None and current.fileno() == fd
         except (AttributeError, OSError, ValueError):
             pass
-        encoding = getattr(current, "encoding", None) or "utf-8"
-        raw = io.FileIO(fd, "w", closefd=False)
-        return io.TextIOWrapper(
-            raw,
-            encoding=encoding,
-            errors="backslashreplace",
-            # Line-buffered like a terminal's stdout: print()'s text and its "\n" reach
-            # the pipe in one write, so a line is never split by the other stream.
-            line_buffering=True,
+        if current is not None and not writes_to_fd:
+            return _OrderedTee(self, current, current, encoding)
+        raw = io.FileIO(self._saved_fds[fd], "w", closefd=False)
+        target = io.TextIOWrapper(
+            raw, encoding=encoding, errors="backslashreplace", write_through=True
         )
+        return _OrderedTee(self, target, current, encoding)
+
+    def _read_pipe(self, read_end: int) -> bool:
+        """Move what one pipe holds to the user's descriptor and the capture (lock held)."""
+        try:
+            data = os.read(read_end, 1 << 20)
+        except BlockingIOError:
+            return False
+        if not data:
+            return False
+        if self._terminal_ok[read_end]:
+            self._terminal_ok[read_end] = _write_all(self._saved_fds[self._pipes[read_end]], data)
+        self._push(self._decoders[read_end].decode(data))
+        return True
+
+    def _drain(self) -> None:
+        """Take everything the pipes hold now (call with the lock held)."""
+        for read_end in self._pipes:
+            while self._read_pipe(read_end):
+                pass
 
     def _pump(self) -> None:
         import selectors
 
-        decoders = {r: codecs.getincrementaldecoder("utf-8")(errors="replace") for r in self._pipes}
-        terminal_ok = dict.fromkeys(self._pipes, True)
-
-        def read_once(fd: int) -> bool:
-            try:
-                data = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                return False
-            if not data:
-                return False
-            if terminal_ok[fd]:
-                terminal_ok[fd] = _write_all(self._saved_fds[self._pipes[fd]], data)
-            self._push(decoders[fd].decode(data))
-            return True
-
         selector = selectors.DefaultSelector()
         for fd in (*self._pipes, self._wake_r):
             selector.register(fd, selectors.EVENT_READ)
-        open_fds = set(self._pipes)
         stopping = False
-        while open_fds and not stopping:
+        while not stopping:
             for key, _ in selector.select():
                 if key.fd == self._wake_r:
                     stopping = True
-                elif key.fd in open_fds and not read_once(key.fd):
-                    selector.unregister(key.fd)
-                    open_fds.discard(key.fd)
+            with self._lock:
+                self._drain()
             if not stopping:
                 # Let output pile up a little: waking for every small write makes this
                 # thread fight the writer for the GIL (3x slower printing, measured). The
                 # pause ends early when the capture stops, so a short run does not wait.
                 stopping = self._stopping.wait(_PUMP_PAUSE)
         selector.close()
-        for fd in open_fds:
-            # The run is over: take what is already in the pipe, but do not wait for
-            # background children that still hold the write end.
-            os.set_blocking(fd, False)
-            while read_once(fd):
-                pass
-        for decoder in decoders.values():
-            self._push(decoder.decode(b"", final=True))
+        with self._lock:
+            # The run is over: take what is already in the pipes, but do not wait for
+            # background children that still hold the write ends.
+            self._drain()
+            for decoder in self._decoders.values():
+                self._push(decoder.decode(b"", final=True))
 
     def _stop(self) -> None:
         if self._fallback:
@@ -175,6 +221,9 @@ class FdCapture(SysCapture):
         _flush(sys.stdout)
         _flush(sys.stderr)
         _flush_c_stdio()
+        with self._lock:
+            self._drain()
+            self._active = False  # from now on the tees write to the original streams
         sys.stdout, sys.stderr = self._saved_sys
         for fd, saved in self._saved_fds.items():
             os.dup2(saved, fd)

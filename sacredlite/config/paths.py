@@ -69,3 +69,61 @@ def nest_dotted_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
             value = deep_merge(existing, value)
         set_by_dotted_path(nested, key, value)
     return nested
+
+
+def iterate_flattened_sorted(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Like :func:`iterate_flattened`, in sorted key order at every level (Sacred's order)."""
+    for key in _sorted_keys(config):
+        value = config[key]
+        if isinstance(value, Mapping) and value:
+            for path, leaf in iterate_flattened_sorted(value):
+                yield join_paths(str(key), path), leaf
+        else:
+            yield str(key), value
+
+
+def _sorted_keys(config: Mapping[str, Any]) -> list[Any]:
+    try:
+        return sorted(config)
+    except TypeError:  # keys of mixed types: by their text
+        return sorted(config, key=str)
+
+
+def iter_prefixes(path: str) -> Iterator[str]:
+    """Yield ``"a"``, ``"a.b"``, ``"a.b.c"`` for ``"a.b.c"``."""
+    parts = path.split(".")
+    for end in range(1, len(parts) + 1):
+        yield ".".join(parts[:end])
+
+
+def is_prefix(pre_path: str, path: str) -> bool:
+    """Return whether *pre_path* is a dotted prefix of *path* (``""`` is everyone's)."""
+    pre_path = pre_path.strip(".")
+    return not pre_path or path.strip(".").startswith(pre_path + ".")
+
+
+def rel_path(base: str, path: str) -> str:
+    """Return *path* relative to its dotted prefix *base*."""
+    if base == path:
+        return ""
+    if not is_prefix(base, path):
+        raise ValueError(f"{base} not a prefix of {path}")
+    return path[len(base) :].strip(".")
+
+
+def recursive_update(target: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge *update* into *target* in place, descending into dicts; return *target*."""
+    for key, value in update.items():
+        if isinstance(value, Mapping):
+            target[key] = recursive_update(target.get(key, {}), value)
+        else:
+            target[key] = value
+    return target
+
+
+def convert_to_nested_dict(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn ``{"a.b": 1}`` (dotted keys, at any level) into ``{"a": {"b": 1}}``."""
+    nested: dict[str, Any] = {}
+    for path, value in iterate_flattened_sorted(dotted):
+        set_by_dotted_path(nested, path, value)
+    return nested

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from ..errors import ReadOnlyConfigError
+from ..errors import SacredError
 
-_MESSAGE = (
-    "The configuration is read-only in a captured function: {what} is not allowed. "
-    "Change config values with 'with KEY=VALUE' or in a config scope, or copy it first."
-)
+_MESSAGE = "The configuration is read-only in a captured function!"
 
 
 def _refuse(what: str) -> NoReturn:
-    raise ReadOnlyConfigError(_MESSAGE.format(what=what))
+    """Raise Sacred's error for a change of the read-only config (*what*: the operation)."""
+    raise SacredError(_MESSAGE, filter_traceback="always")
 
 
 class ReadOnlyDict(dict[str, Any]):
@@ -107,9 +105,16 @@ class ReadOnlyList(list[Any]):
 
 
 def make_read_only(value: Any) -> Any:
-    """Return *value* with every dict and list inside turned read-only."""
-    if isinstance(value, dict):
+    """Return *value* with every dict and list inside (tuples included) turned read-only.
+
+    Only plain dicts, lists and tuples are converted (Sacred's rule): a user's own
+    container class is handed over as it is.
+    """
+    kind = type(value)
+    if kind is dict or kind is ReadOnlyDict:
         return ReadOnlyDict({k: make_read_only(v) for k, v in value.items()})
-    if isinstance(value, list):
+    if kind is list or kind is ReadOnlyList:
         return ReadOnlyList(make_read_only(v) for v in value)
+    if kind is tuple:
+        return tuple(make_read_only(v) for v in value)
     return value

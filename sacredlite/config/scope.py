@@ -1,281 +1,304 @@
-"""Evaluate config scopes (functions whose locals become config) and config dicts (internal).
+"""Config scopes: functions whose local variables become config entries (internal).
 
-A scope body runs with the given updates already *fixed*: assignments to a fixed name keep
-the fixed value, so entries computed from it follow the update (``a = 10; b = 2 * a`` with
-``a=3`` gives ``b = 6``). What the body would have assigned is remembered, so the summary can
-tell modified, added and type-changed entries apart.
+``@ex.config`` turns a function into a :class:`ConfigScope` (Sacred's name and shape). Its
+body is compiled once; every evaluation runs it in a :class:`DogmaticDict` namespace:
+
+* ``fixed`` values (the ``with`` updates) win over the body's assignments, and entries the
+  body computes from them follow (``a = 10; b = 2 * a`` with ``a=3`` gives ``b = 6``);
+* ``preset`` values (earlier layers) are visible as the scope's arguments and end up in the
+  result;
+* ``fallback`` values (sub-ingredients' configs, ``_log``) are visible as arguments but
+  are not part of the result.
+
+The result is a :class:`ConfigSummary`: the config, plus which entries were added,
+modified or changed type, and each entry's doc (its trailing comment or the comment line
+above it). Every local is kept, as Sacred keeps it: ``_id = 5`` and a docstring
+(``__doc__``) are config entries too.
 """
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigScopeError
-from .paths import deep_merge, iterate_flattened
+from .custom_containers import dogmatize
+from .summary import ConfigSummary
+from .utils import normalize_or_die, recursive_fill_in
 
 if TYPE_CHECKING:
     import ast
+    from types import CodeType
 
-# ast, inspect, textwrap and tokenize are imported where a scope is parsed, not when
-# sacredlite is imported (they are a third of `import sacredlite`).
+__all__ = ["ConfigScope", "SEED_DOC"]
 
-_UNSET = object()
+# ast, inspect, io, re, tokenize and textwrap are imported where a scope is parsed, not
+# when sacredlite is imported (they are a third of `import sacredlite`).
 
-
-class _FixedNamespace(dict[str, Any]):
-    """Locals of a scope body: assignments to fixed names are merged, not replaced."""
-
-    def __init__(self, fixed: Mapping[str, Any], preset: Mapping[str, Any]) -> None:
-        super().__init__(preset)
-        self.fixed = fixed
-        self.shadowed: dict[str, Any] = {}
-        for key, value in fixed.items():
-            base = preset.get(key, _UNSET)
-            if isinstance(base, Mapping) and isinstance(value, Mapping):
-                value = deep_merge(base, value)
-            dict.__setitem__(self, key, value)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if key not in self.fixed:
-            dict.__setitem__(self, key, value)
-            return
-        self.shadowed[key] = value
-        fixed = self.fixed[key]
-        if isinstance(value, Mapping) and isinstance(fixed, Mapping):
-            dict.__setitem__(self, key, deep_merge(value, fixed))
+SEED_DOC = "the random seed for this experiment"
 
 
-def is_config_value(name: str, value: Any) -> bool:
-    """Return whether a scope local becomes a config entry."""
-    if name.startswith("_"):
-        return False
-    return not isinstance(
-        value,
-        types.ModuleType | types.FunctionType | types.BuiltinFunctionType | types.MethodType | type,
-    )
+def _scope_arguments(func: Callable[..., Any]) -> list[str]:
+    """Return the names a scope takes; refuse ``*args``, ``**kwargs`` and defaults."""
+    import inspect
+
+    names = []
+    for param in inspect.signature(func).parameters.values():
+        if param.kind is param.VAR_POSITIONAL:
+            raise AssertionError("*args not allowed for ConfigScope functions")
+        if param.kind is param.VAR_KEYWORD:
+            raise AssertionError("**kwargs not allowed for ConfigScope functions")
+        if param.default is not param.empty:
+            raise AssertionError("default values are not allowed for ConfigScope functions")
+        names.append(param.name)
+    return names
 
 
-def _body_source(func: Callable[..., Any]) -> tuple[str, str, int]:
-    """Return ``(dedented body source, filename, first line number of the body)``."""
+def function_body(func: Callable[..., Any]) -> tuple[str, int]:
+    """Return ``(body source, line number of its first line)`` of *func*.
+
+    The body starts right after the ``:`` of the ``def`` line, so a comment there or on
+    the lines before the first statement stays with it (as the doc of the first entry).
+    """
+    import inspect
+    import io
+    import textwrap
+    import tokenize
+
+    lines, first_line = inspect.getsourcelines(func)
+    source = textwrap.dedent("".join(lines))
+    tree = _parse(source, func)
+    func_def = tree.body[0]
+    if not isinstance(func_def, _function_def_types()):
+        raise ValueError(f"{func!r} is not defined by a def statement; cannot read its body.")
+    first = func_def.body[0]
+    start = (func_def.lineno, 0)
+    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.end > (first.lineno, first.col_offset):
+            break
+        if tok.type not in skip:
+            start = tok.end  # the end of the last token of the header: its ':'
+    source_lines = source.splitlines(keepends=True)
+    body = source_lines[start[0] - 1][start[1] :] + "".join(source_lines[start[0] :])
+    return body, first_line + start[0] - 1
+
+
+def _parse(source: str, func: Callable[..., Any]) -> ast.Module:
+    import ast
+
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        raise SyntaxError(f"Cannot parse the source of config scope {func.__qualname__!r}: {exc}")
+
+
+def _function_def_types() -> tuple[type, ...]:
+    import ast
+
+    return (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def dedent_body(body: str) -> str:
+    """Remove the indentation of the body's first code line from every line.
+
+    Lines indented less (comments, continuation lines, text in strings) lose only the
+    part of their indentation that matches.
+    """
+    import re
+
+    lines = body.split("\n")
+    indent = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            match = re.match(r"\s*", line)
+            indent = match.group() if match else ""
+            break
+
+    def dedent(line: str) -> str:
+        cut = 0
+        for have, want in zip(line, indent, strict=False):
+            if have != want:
+                break
+            cut += 1
+        return line[cut:]
+
+    return "\n".join(dedent(line) for line in lines)
+
+
+def _compile_body(func: Callable[..., Any]) -> tuple[CodeType, str]:
+    """Return the compiled body of *func* (line numbers as in its file) and its source."""
     import ast
     import inspect
-    import textwrap
 
-    filename = inspect.getsourcefile(func) or "<unknown>"
+    filename = inspect.getsourcefile(func) or inspect.getfile(func)
+    body, first_line = function_body(func)
+    body = dedent_body(body)
+    tree = ast.parse(body, filename)
+    ast.increment_lineno(tree, first_line - 1)
     try:
-        lines, first_line = inspect.getsourcelines(func)
-    except OSError as exc:
-        raise ConfigScopeError(
-            f"Cannot read the source of config scope {func.__qualname__!r} ({exc}); "
-            "define config scopes in a file, or use ex.add_config(dict) instead."
-        ) from None
-    source = textwrap.dedent("".join(lines))
-    try:
-        tree = ast.parse(source)
+        code = compile(tree, filename, "exec")
     except SyntaxError as exc:
-        line = first_line + (exc.lineno or 1) - 1
-        raise ConfigScopeError(
-            f"Syntax error in config scope {func.__qualname__!r} at {filename}:{line}: {exc.msg}."
-        ) from None
-    func_def = tree.body[0]
-    if not isinstance(func_def, ast.FunctionDef):
-        raise ConfigScopeError(f"Config scope {func.__qualname__!r} must be a plain function.")
-    for node in _own_nodes(func_def):
-        if isinstance(node, ast.Return):
-            line = first_line + node.lineno - 1
-            raise ConfigScopeError(
-                f"Config scope {func.__qualname__!r} has a return statement at {filename}:{line}; "
-                "config scopes must not return: their local variables are the config."
-            )
-    body_start = func_def.body[0].lineno
-    if (
-        isinstance(func_def.body[0], ast.Expr)
-        and isinstance(func_def.body[0].value, ast.Constant)
-        and isinstance(func_def.body[0].value.value, str)
-        and len(func_def.body) > 1
-    ):
-        body_start = func_def.body[1].lineno  # skip the docstring
-    src_lines = source.splitlines(keepends=True)
-    while body_start - 1 > func_def.lineno and src_lines[body_start - 2].strip().startswith("#"):
-        body_start -= 1  # keep comment lines above the first entry: they are its doc
-    body = textwrap.dedent("".join(src_lines[body_start - 1 :]))
-    return body, filename, first_line + body_start - 1
+        kind = {"'return' outside function": "return", "'yield' outside function": "yield"}
+        statement = kind.get(exc.msg)
+        if statement is None:
+            raise
+        text = (exc.text or "").strip()
+        raise SyntaxError(
+            f"No {statement} statements allowed in ConfigScopes\n"
+            f"('{text}' in File \"{exc.filename}\", line {exc.lineno})"
+        ) from exc
+    return code, body
 
 
-def _own_nodes(func_def: ast.FunctionDef) -> list[ast.AST]:
-    """Return the nodes of *func_def*'s body, not descending into nested defs or classes."""
-    import ast
+def _is_ignored(comment: str) -> bool:
+    import re
 
-    nodes: list[ast.AST] = []
-    stack: list[ast.AST] = list(func_def.body)
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            stack.extend(ast.iter_child_nodes(node))
-    return nodes
+    from ..settings import SETTINGS
+
+    return any(re.match(pattern, comment) for pattern in SETTINGS.CONFIG.IGNORED_COMMENTS)
 
 
-def _comment_docs(body: str) -> dict[str, str]:
-    """Map each assigned name to its trailing comment, or the comment line just above."""
-    import ast
+def _doc_for_line(lineno: int, lines: list[str]) -> str | None:
+    """The doc of an entry assigned on line *lineno* (1-based) of the body: the first
+    comment on that line, else the nearest comment line above (blank lines skipped)."""
     import io
     import tokenize
 
-    docs: dict[str, str] = {}
-    pending: list[str] = []
-    line_comment: dict[int, str] = {}
-    standalone: dict[int, str] = {}
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(body).readline):
+        tokens = list(tokenize.generate_tokens(io.StringIO(lines[lineno - 1]).readline))
+        for tok in tokens:
             if tok.type == tokenize.COMMENT:
-                text = tok.string.lstrip("#").strip()
-                if tok.line.strip().startswith("#"):
-                    standalone[tok.start[0]] = text
-                else:
-                    line_comment[tok.start[0]] = text
-    except (tokenize.TokenError, IndentationError):
-        return docs
-    try:
-        tree = ast.parse(body)
-    except SyntaxError:
-        return docs
-    for node in tree.body:
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
-            targets = [node.target]
-        names = [t.id for t in targets if isinstance(t, ast.Name)]
-        if not names:
-            continue
-        doc = line_comment.get(node.end_lineno or node.lineno) or line_comment.get(node.lineno)
-        if doc is None:
-            above = node.lineno - 1
-            pending = []
-            while above in standalone:
-                pending.insert(0, standalone[above])
-                above -= 1
-            doc = " ".join(pending) or None
-        if doc:
-            for name in names:
-                docs[name] = doc
+                text = tok.string[1:].strip()
+                if not _is_ignored(text):
+                    return text
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    index = lineno - 2
+    while index >= 0:
+        line = lines[index].strip()
+        if line.startswith("#"):
+            comment = line.strip("# ")
+            return None if _is_ignored(comment) else comment
+        if line:
+            return None
+        index -= 1
+    return None
+
+
+def comment_docs(body: str) -> dict[str, str]:
+    """Map each name the body assigns to its doc; ``seed`` always has Sacred's."""
+    import ast
+
+    docs = {"seed": SEED_DOC}
+    lines = body.split("\n")
+
+    def visit(target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in docs:
+                doc = _doc_for_line(target.lineno, lines)
+                if doc is not None:
+                    docs[target.id] = doc
+        elif isinstance(target, ast.Tuple):
+            for element in target.elts:
+                visit(element)
+
+    for statement in ast.parse(body).body:
+        for node in (statement, *ast.iter_child_nodes(statement)):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    visit(target)
     return docs
-
-
-class ScopeResult:
-    """What one config scope or dict produced.
-
-    Attributes:
-        config: the resulting config (including preset and fixed values).
-        shadowed: dotted path -> the value the body assigned where a fixed value won.
-        defined: the dotted paths the scope itself defined (before updates).
-        docs: dotted path -> doc string from comments.
-    """
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        shadowed: dict[str, Any],
-        defined: set[str],
-        docs: dict[str, str],
-    ) -> None:
-        self.config = config
-        self.shadowed = shadowed
-        self.defined = defined
-        self.docs = docs
 
 
 class ConfigScope:
     """A function whose local variables become config entries.
 
     Args:
-        func: the decorated function; it must not take arguments or return.
+        func: the decorated function. It may take arguments (earlier entries, ingredients'
+            configs, ``_log``), without defaults, ``*args`` or ``**kwargs``.
     """
 
     def __init__(self, func: Callable[..., Any]) -> None:
-        import ast
-        import inspect
-
-        if inspect.signature(func).parameters:
-            raise ConfigScopeError(
-                f"Config scope {func.__qualname__!r} takes arguments; config scopes take "
-                "none (they read earlier config entries as plain names)."
-            )
-        self.func = func
-        self.doc = func.__doc__
-        body, filename, first_line = _body_source(func)
-        code_tree = ast.parse(body)
-        ast.increment_lineno(code_tree, first_line - 1)
-        self._code = compile(code_tree, filename, "exec")
-        self.docs = _comment_docs(body)
+        self.args = _scope_arguments(func)
+        self._func = func
+        self._body_code, body = _compile_body(func)
+        self._var_docs = comment_docs(dedent_body(body))
+        self.__doc__ = func.__doc__
 
     def __call__(
-        self, fixed: Mapping[str, Any] | None = None, preset: Mapping[str, Any] | None = None
-    ) -> ScopeResult:
-        """Evaluate the body with *fixed* values winning over assignments."""
-        fixed = fixed or {}
-        namespace = _FixedNamespace(fixed, preset or {})
-        before = dict(namespace)
-        exec(self._code, self.func.__globals__, namespace)  # noqa: S102 - that is the feature
-        config = {k: v for k, v in namespace.items() if is_config_value(k, v)}
-        for key, value in fixed.items():  # mutations inside the body cannot beat updates
-            old = config.get(key)
-            config[key] = (
-                deep_merge(old, value)
-                if isinstance(old, Mapping) and isinstance(value, Mapping)
-                else value
-            )
-        assigned = {
-            k
-            for k, v in config.items()
-            if k in namespace.shadowed or k not in before or before.get(k) is not v
-        }
-        defined: set[str] = set()
-        for key in assigned:
-            source = namespace.shadowed.get(key, config[key])
-            if isinstance(source, Mapping) and source:
-                defined.update(p for p, _ in iterate_flattened(source, key))
-            defined.add(key)
-        shadowed = dict(_flatten_shadowed(namespace.shadowed))
-        return ScopeResult(config, shadowed, defined, dict(self.docs))
+        self,
+        fixed: Mapping[str, Any] | None = None,
+        preset: Mapping[str, Any] | None = None,
+        fallback: Mapping[str, Any] | None = None,
+    ) -> ConfigSummary:
+        """Evaluate the body; return the resulting config and what changed.
 
+        Raises:
+            KeyError: the scope takes an argument that neither *preset* nor *fallback* has.
+        """
+        namespace = dogmatize(dict(fixed or {}))
+        preset = preset or {}
+        fallback = fallback or {}
+        visible_fallbacks = {}
+        for name in self.args:
+            if name in preset:
+                namespace[name] = preset[name]
+            elif name in fallback:
+                visible_fallbacks[name] = fallback[name]
+            else:
+                available = set(preset) | set(fallback)
+                raise KeyError(
+                    f"'{name}' not in preset for ConfigScope. Available options are: {available}"
+                )
+        namespace.fallback = visible_fallbacks
+        exec(self._body_code, dict(self._func.__globals__), namespace)  # noqa: S102 - the feature
+        added = namespace.revelation()
+        summary = ConfigSummary(
+            added,
+            namespace.modified,
+            namespace.typechanges,
+            namespace.fallback_writes,
+            docs=self._var_docs,
+        )
+        recursive_fill_in(namespace, preset)
+        for key, value in namespace.items():
+            try:
+                summary[key] = normalize_or_die(value)
+            except ValueError:
+                pass
+        return summary
 
-def _flatten_shadowed(shadowed: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    items: list[tuple[str, Any]] = []
-    for key, value in shadowed.items():
-        items.append((key, value))
-        if isinstance(value, Mapping):
-            items.extend(iterate_flattened(value, key))
-    return items
+    def __repr__(self) -> str:
+        return f"<ConfigScope {self._func.__qualname__}>"
 
 
 class ConfigDict:
-    """A plain dict (or file's content) used as a config layer.
+    """A dict (or a config file's content) used as a config layer (Sacred's ``ConfigDict``).
 
     Args:
-        values: the config entries; nested dicts are allowed.
+        values: the entries; keys are checked and values normalised at once.
     """
 
     def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = dict(values)
-        self.doc: str | None = None
+        self._conf: dict[str, Any] = normalize_or_die(dict(values))
 
     def __call__(
-        self, fixed: Mapping[str, Any] | None = None, preset: Mapping[str, Any] | None = None
-    ) -> ScopeResult:
-        """Merge the dict over *preset*, then *fixed* over both."""
-        fixed = fixed or {}
-        shadowed: dict[str, Any] = {}
-        flat_values = dict(iterate_flattened(self.values))
-        for path, _ in iterate_flattened(fixed):
-            if path in flat_values:
-                shadowed[path] = flat_values[path]
-        for key in fixed:
-            if key in self.values:
-                shadowed.setdefault(key, self.values[key])
-        config = deep_merge(deep_merge(preset or {}, self.values), fixed)
-        defined = set(flat_values) | set(self.values)
-        return ScopeResult(config, shadowed, defined, {})
+        self,
+        fixed: Mapping[str, Any] | None = None,
+        preset: Mapping[str, Any] | None = None,
+        fallback: Mapping[str, Any] | None = None,
+    ) -> ConfigSummary:
+        """Return the dict's entries under *fixed*, filled up from *preset*."""
+        from .custom_containers import undogmatize
+
+        result = dogmatize(dict(fixed or {}))
+        recursive_fill_in(result, self._conf)
+        recursive_fill_in(result, preset or {})
+        added = result.revelation()
+        summary = ConfigSummary(added, result.modified, result.typechanges)
+        summary.update(undogmatize(result))
+        return summary
+
+    def __repr__(self) -> str:
+        return f"<ConfigDict {sorted(self._conf)}>"

@@ -57,10 +57,11 @@ def _call_args(observer: Any, event: Event) -> tuple[str, dict[str, Any]]:
                 },
             )
         case Heartbeat():
-            incremental = getattr(observer, "incremental_output", False)
+            incremental = getattr(type(observer), "incremental_output", False) is True
+            use_new = incremental and event.new_output is not None
             return "heartbeat_event", {
                 "info": event.info,
-                "captured_out": event.new_output if incremental else event.captured_out,
+                "captured_out": event.new_output if use_new else event.captured_out,
                 "beat_time": event.time,
                 "result": event.result,
             }
@@ -92,17 +93,35 @@ def _deliver(observer: Any, event: Event) -> Any:
     return method(**kwargs)
 
 
+FailureReport = Callable[[Any, Event, BaseException, bool], None]
+"""``report(observer, event, error, final)``: called once per failed delivery attempt of an
+event that is kept for retry (``final``: a terminal event, offered to every observer)."""
+
+
+def _warn(observer: Any, event: Event, exc: BaseException, final: bool) -> None:
+    warnings.warn(
+        f"Observer {type(observer).__name__} failed on {type(event).__name__} "
+        f"({type(exc).__name__}: {exc}); its events are kept and retried.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
 class Dispatcher:
     """Send a run's events to its observers, applying the failure policy above.
 
     Args:
-        observers: the run's observers; they are called in order of descending priority.
+        observers: the run's observers, called in the given order.
+        on_failure: how a failed delivery is reported (once per observer for ordinary
+            events, every time for terminal ones); a warning by default.
     """
 
-    def __init__(self, observers: Iterable[Any]) -> None:
-        self.observers = sorted(observers, key=lambda o: -getattr(o, "priority", 0))
+    def __init__(self, observers: Iterable[Any], on_failure: FailureReport = _warn) -> None:
+        self.observers = list(observers)
         self._pending: dict[int, list[Event]] = {id(o): [] for o in self.observers}
         self._warned: set[int] = set()
+        self._on_failure = on_failure
+        self._stuck: dict[int, list[Event]] = {}
 
     def start(self, event: RunStarted | RunQueued) -> RunId:
         """Deliver a start/queue event; errors propagate. Return the run id."""
@@ -115,27 +134,36 @@ class Dispatcher:
                 run_id = returned
         return run_id
 
-    def emit(self, event: Event) -> None:
-        """Deliver a later event to every observer; failures are kept for retry."""
+    def emit(self, event: Event, final: bool = False) -> None:
+        """Deliver a later event to every observer; failures are kept for retry.
+
+        Args:
+            event: the event.
+            final: a terminal event: every failure is reported, not only the first.
+        """
         for observer in self.observers:
             queue = self._pending[id(observer)]
             queue.append(event)
-            self._flush(observer, queue)
+            self._flush(observer, queue, final)
+            if final and len(queue) > 1 and queue[-1] is event:
+                # Earlier events are stuck: the terminal event still reaches the observer;
+                # the stuck ones stay pending (reported by undelivered()).
+                try:
+                    _deliver(observer, event)
+                except Exception as exc:  # noqa: BLE001
+                    self._on_failure(observer, event, exc, final)
+                else:
+                    self._stuck[id(observer)] = queue[:-1]
+                    queue.clear()
 
-    def _flush(self, observer: Any, queue: list[Event]) -> None:
+    def _flush(self, observer: Any, queue: list[Event], final: bool = False) -> None:
         while queue:
             try:
                 _deliver(observer, queue[0])
             except Exception as exc:  # noqa: BLE001 - any observer error must not kill the run
-                if id(observer) not in self._warned:
+                if final or id(observer) not in self._warned:
                     self._warned.add(id(observer))
-                    warnings.warn(
-                        f"Observer {type(observer).__name__} failed on "
-                        f"{type(queue[0]).__name__} ({type(exc).__name__}: {exc}); "
-                        "its events are kept and retried.",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
+                    self._on_failure(observer, queue[0], exc, final)
                 return
             queue.pop(0)
 
@@ -157,7 +185,12 @@ class Dispatcher:
 
     def undelivered(self) -> dict[Any, list[Event]]:
         """Return the events some observer has not accepted yet, by observer."""
-        return {o: list(self._pending[id(o)]) for o in self.observers if self._pending[id(o)]}
+        undelivered = {}
+        for observer in self.observers:
+            events = self._stuck.get(id(observer), []) + self._pending[id(observer)]
+            if events:
+                undelivered[observer] = events
+        return undelivered
 
 
 def _fields(event: Any) -> dict[str, Any]:

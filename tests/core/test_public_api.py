@@ -10,7 +10,6 @@ import pytest
 import sacredlite
 import sacredlite.observers
 from sacredlite.__main__ import main as console_main
-from sacredlite.errors import RunError
 
 
 def test_exported_members_are_sorted_and_present():
@@ -49,5 +48,5 @@ def test_experiment_without_source_file_needs_interactive():
     namespace = {"__name__": "__main__"}
     exec("from sacredlite import Experiment\nex = Experiment('repl', interactive=True)", namespace)
     assert namespace["ex"].mainfile is None
-    with pytest.raises(RunError, match="interactive=True"):
+    with pytest.raises(RuntimeError, match="interactive=True"):
         exec("from sacredlite import Experiment\nex = Experiment('repl')", {"__name__": "x"})

@@ -178,7 +178,7 @@ class TestStoredRun:
         ex.observers.append(observer)
         run = ex.run()
         with pytest.raises(ObserverError, match=rf"_id {run._id} already exists.*overwrite"):
-            ex.run(options={"--id": str(run._id)})
+            ex.run(options={"--id": run._id})
 
     def test_overwrite_reuses_the_run(self, mongo_server, mongo_db_name, observer, tmp_path):
         """overwrite=<id> stores a new run into an existing run document."""
