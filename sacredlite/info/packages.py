@@ -33,10 +33,9 @@ __all__ = [
     "installed",
 ]
 
-# PEP 440 as Sacred checks it, plus local versions ("2.0.1+cu118"), which Sacred rejects
-_PEP440 = re.compile(
-    r"^(\d+!)?\d[.\d]*(?<=\d)((a|b|c|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?$"
-)
+# PEP 440 as Sacred checks it, plus local versions ("2.0.1+cu118"), which Sacred rejects;
+# compiled on first use (0.3 ms of the import otherwise)
+_PEP440 = r"^(\d+!)?\d[.\d]*(?<=\d)((a|b|c|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?$"
 _META_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -90,7 +89,7 @@ class PackageDependency:
         Raises:
             ValueError: *version* is not a PEP 440 version.
         """
-        if not isinstance(version, str) or not _PEP440.match(version):
+        if not isinstance(version, str) or not re.match(_PEP440, version):
             raise ValueError(
                 f'Invalid Version: "{version}" for package {name!r}; give a PEP 440 '
                 "version such as '1.2.3'."
