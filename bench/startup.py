@@ -63,7 +63,7 @@ tp = time.perf_counter()
 import sacredlite
 t0 = time.perf_counter()
 from sacredlite.info.host import get_host_info
-from sacredlite.info.sources import discover, experiment_info
+from sacredlite.info.sources import collect_experiment_info, scan
 from sacredlite.info.git import get_repository_info
 t1 = time.perf_counter()
 get_host_info()
@@ -74,9 +74,9 @@ from sacredlite import Experiment
 # the globals of exp.py as the core sees them
 globs = {"__file__": os.path.abspath("exp.py"), "__doc__": "doc", "Experiment": Experiment}
 t4 = time.perf_counter()
-found = discover(globs)
-info = experiment_info("x", found.base_dir, found.mainfile, found.sources,
-                       found.dependencies, save_git_info=False)
+found = scan(globs)
+info = collect_experiment_info("x", found.base_dir, found.mainfile, found.find_sources(),
+                               found.find_dependencies(), save_git_info=False)
 t5 = time.perf_counter()
 repos = get_repository_info([os.path.abspath("exp.py")])
 t6 = time.perf_counter()

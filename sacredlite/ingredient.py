@@ -17,6 +17,8 @@ from typing import Any, TypeVar, overload
 from .captured import CapturedFunction, create_captured_function
 from .config.scope import ConfigDict, ConfigScope
 from .errors import CircularDependencyError
+from .info.packages import PackageDependency
+from .info.sources import Source
 
 F = TypeVar("F", bound=Callable[..., Any])
 ConfigLayer = ConfigScope | ConfigDict
@@ -76,9 +78,7 @@ class Ingredient:
         if base_dir is None:
             base_dir = os.path.dirname(self.mainfile) if self.mainfile else os.getcwd()
         self.base_dir = os.path.abspath(base_dir)
-        self.doc: str | None = self.caller_globals.get("__doc__")
-        self.sources: set[str] = set()
-        self.dependencies: dict[str, str] = {}
+        self._init_recorded_info()
 
     # -- decorators -----------------------------------------------------------------------
     @overload
@@ -205,14 +205,87 @@ class Ingredient:
             return ConfigDict(load_config_file(os.path.abspath(path)))
         raise TypeError(f"Invalid argument type {type(cfg_or_file)}")
 
-    # -- what gets recorded ---------------------------------------------------------------
+    # -- what gets recorded: doc, sources, dependencies, experiment info -------------------
+    # One block (with _init_recorded_info called from __init__): what Sacred's Ingredient
+    # records about its module. Discovery notes the module's imports when the ingredient is
+    # created, as Sacred does; files are hashed and packages looked up on first use.
+    def _init_recorded_info(self) -> None:
+        from .info.sources import scan
+        from .settings import SETTINGS
+
+        self.doc: str | None = self.caller_globals.get("__doc__", "")
+        self._discovery = scan(
+            self.caller_globals,
+            self.base_dir,
+            SETTINGS.DISCOVER_SOURCES,
+            SETTINGS.DISCOVER_DEPENDENCIES,
+        )
+        self._sources: set[Source] | None = None
+        self._dependencies: set[PackageDependency] | None = None
+
+    @property
+    def sources(self) -> set[Source]:
+        """The source files recorded with every run: the main file, the local modules it
+        had imported when this ingredient was created, and those from ``add_source_file``."""
+        if self._sources is None:
+            self._sources = self._discovery.find_sources()
+        return self._sources
+
+    @sources.setter
+    def sources(self, value: Iterable[Source]) -> None:
+        self._sources = set(value)
+
+    @property
+    def dependencies(self) -> set[PackageDependency]:
+        """The packages recorded with every run: the installed distributions of the modules
+        imported when this ingredient was created, numpy, and ``add_package_dependency``'s."""
+        if self._dependencies is None:
+            self._dependencies = self._discovery.find_dependencies()
+        return self._dependencies
+
+    @dependencies.setter
+    def dependencies(self, value: Iterable[PackageDependency]) -> None:
+        self._dependencies = set(value)
+
     def add_source_file(self, filename: str) -> None:
-        """Record *filename* as a source file of every run."""
-        self.sources.add(os.path.abspath(filename))
+        """Record *filename* as a source file of every run.
+
+        Raises:
+            ValueError: the file does not exist.
+        """
+        self.sources.add(Source.create(filename))
 
     def add_package_dependency(self, package_name: str, version: str) -> None:
-        """Record ``package_name==version`` as a dependency of every run."""
-        self.dependencies[package_name] = version
+        """Record ``package_name==version`` as a dependency of every run (a package found
+        by discovery keeps its installed version, as in Sacred).
+
+        Raises:
+            ValueError: *version* is not a PEP 440 version.
+        """
+        self.dependencies.add(PackageDependency.pinned(package_name, version))
+
+    def get_experiment_info(self) -> dict[str, Any]:
+        """Return the ``experiment`` entry of a run: name, base_dir, sources,
+        dependencies, repositories and mainfile, over this ingredient and all it uses.
+
+        Raises:
+            CircularDependencyError: the ingredients use each other in a circle.
+        """
+        from .info.sources import collect_experiment_info
+
+        sources: set[Source] = set()
+        dependencies: set[PackageDependency] = set()
+        for ingredient, _ in self.traverse_ingredients():
+            sources |= ingredient.sources
+            dependencies |= ingredient.dependencies
+        return collect_experiment_info(
+            name=self.path,
+            base_dir=self.base_dir,
+            mainfile=self.mainfile,
+            sources=sources,
+            dependencies=dependencies,
+            save_git_info=self.save_git_info,
+        )
 
     # -- gathering over sub-ingredients ---------------------------------------------------
     def post_process_name(self, name: str, ingredient: Ingredient) -> str:

@@ -588,10 +588,10 @@ def experiment_info(experiment: Experiment) -> dict[str, Any]:
     """Return ``ex_info`` for a run: sources, dependencies and git state, gathered once per
     experiment (each run gets its own copy, so ``--name`` changes only its run)."""
     if experiment._experiment_info is None:
-        from .info.sources import collect_experiment_info
-        from .settings import SETTINGS
+        from .ingredient import Ingredient
 
-        experiment._experiment_info = collect_experiment_info(experiment, SETTINGS.snapshot())
+        # the gathering itself, without Experiment.get_experiment_info's cache
+        experiment._experiment_info = Ingredient.get_experiment_info(experiment)
     return copy.deepcopy(experiment._experiment_info)
 
 
@@ -599,9 +599,4 @@ def _host_info(experiment: Experiment) -> dict[str, Any]:
     from .info.host import get_host_info
     from .settings import SETTINGS
 
-    return get_host_info(
-        captured_env=SETTINGS.HOST_INFO.CAPTURED_ENV,
-        include_gpu=SETTINGS.HOST_INFO.INCLUDE_GPU_INFO,
-        extra=experiment.additional_host_info,
-        include_cpu=SETTINGS.HOST_INFO.INCLUDE_CPU_INFO,
-    )
+    return get_host_info(experiment.additional_host_info, SETTINGS.HOST_INFO)

@@ -5,8 +5,10 @@ Users change them before running, with attribute or item access::
     SETTINGS.CAPTURE_MODE = "sys"
     SETTINGS["HOST_INFO"]["INCLUDE_GPU_INFO"] = False
 
-The keys are fixed: assigning an unknown key raises ``KeyError`` with a suggestion, and
-values with a fixed set of choices are checked on assignment. The core calls
+The keys are Sacred 0.8.7's and fixed: an unknown key, or a plain value assigned over a
+section, raises :class:`SettingError` (Sacred's class) with a suggestion; values with a fixed
+set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives an independent
+copy with the same rules. The core calls
 :meth:`Settings.snapshot` once when it creates a run and passes the (read-only) copy
 down as arguments; no module reads the global settings in the middle of a run.
 """
@@ -18,9 +20,9 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .errors import suggest
+from .errors import SacredliteError, suggest
 
-__all__ = ["SETTINGS", "Settings"]
+__all__ = ["SETTINGS", "SettingError", "Settings"]
 
 _DEFAULTS: dict[str, Any] = {
     "CONFIG": {
@@ -38,7 +40,8 @@ _DEFAULTS: dict[str, Any] = {
         "READ_ONLY_CONFIG": True,
         # regex patterns of IDE/linter directives ignored in config comments
         "IGNORED_COMMENTS": ["^pylint:", "^noinspection"],
-        # _rnd is numpy's legacy RandomState instead of a Generator
+        # _rnd is a numpy.random.RandomState instead of a numpy.random.Generator. Sacred
+        # turns it on for numpy < 1.19 only, which supports no Python sacredlite runs on.
         "NUMPY_RANDOM_LEGACY_API": False,
     },
     "HOST_INFO": {
@@ -61,6 +64,8 @@ _DEFAULTS: dict[str, Any] = {
     "DISCOVER_DEPENDENCIES": "imported",
     # how source files are discovered: 'none', 'imported', 'sys' or 'dir'
     "DISCOVER_SOURCES": "imported",
+    # seconds between two heartbeats of a run
+    "DEFAULT_BEAT_INTERVAL": 10.0,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -68,6 +73,20 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "DISCOVER_DEPENDENCIES": ("imported", "none", "pkg", "sys"),
     "DISCOVER_SOURCES": ("dir", "imported", "none", "sys"),
 }
+
+
+class SettingError(SacredliteError, KeyError, AttributeError):
+    """Raise for an unknown setting, or for a plain value assigned over a section.
+
+    Sacred's class (``sacred.settings.SettingError``). It is also a ``KeyError`` and an
+    ``AttributeError``, the errors a missing key or attribute raises anywhere else, so
+    ``SETTINGS.get(name)``, ``getattr(SETTINGS, name, default)`` and code that caught
+    ``KeyError`` before keep working.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would show the repr of the message (quoted)
+        return str(self.args[0]) if self.args else ""
 
 
 class Settings(Mapping[str, Any]):
@@ -101,7 +120,7 @@ class Settings(Mapping[str, Any]):
         try:
             return self._values[key]
         except KeyError:
-            raise KeyError(self._unknown(key)) from None
+            raise SettingError(self._unknown(key)) from None
 
     def __setitem__(self, key: str, value: Any) -> None:
         if self._read_only:
@@ -110,12 +129,14 @@ class Settings(Mapping[str, Any]):
                 "before the run is created instead."
             )
         if key not in self._values:
-            raise KeyError(self._unknown(key))
+            raise SettingError(self._unknown(key))
         current = self._values[key]
         if isinstance(current, Settings):
             if not isinstance(value, Mapping):
-                raise TypeError(
-                    f"{self._path}.{key} is a section; set its entries instead (got {value!r})."
+                raise SettingError(
+                    f"{self._path}.{key} is a section of settings, not a value (got "
+                    f"{value!r}); set its entries instead, e.g. {self._path}.{key}."
+                    f"{next(iter(current))} = ..."
                 )
             for sub_key, sub_value in value.items():
                 current[sub_key] = sub_value
@@ -131,10 +152,7 @@ class Settings(Mapping[str, Any]):
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
             raise AttributeError(key)
-        try:
-            return self[key]
-        except KeyError as exc:
-            raise AttributeError(exc.args[0]) from None
+        return self[key]
 
     def __setattr__(self, key: str, value: Any) -> None:
         self[key] = value
@@ -148,10 +166,15 @@ class Settings(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"Settings({self.to_dict()!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle rebuild through __init__ (plain values, deep-copied):
+        # the slots cannot be restored one by one through the guarded __setattr__.
+        return (Settings, (self.to_dict(), self._path, self._read_only))
+
     def _unknown(self, key: str) -> str:
         return (
-            f"{self._path} has no setting {key!r}.{suggest(str(key), self._values)} "
-            f"Valid settings: {', '.join(sorted(self._values))}."
+            f"Unknown setting: {self._path}.{key}.{suggest(str(key), self._values)} "
+            f"Possible keys are: {list(self._values)}"
         )
 
     def to_dict(self) -> dict[str, Any]:

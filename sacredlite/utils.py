@@ -5,8 +5,9 @@ after switching to sacredlite the same import keeps working from here.
 """
 
 from .capture import apply_backspaces_and_linefeeds as apply_backspaces_and_linefeeds
+from .errors import CircularDependencyError as CircularDependencyError
 
-__all__ = ["apply_backspaces_and_linefeeds"]
+__all__ = ["CircularDependencyError", "apply_backspaces_and_linefeeds"]
 
 
 def format_filtered_stacktrace(filter_traceback: str = "default") -> str:

@@ -1,7 +1,8 @@
 """Information about the machine a run executes on (Sacred's ``host`` entry).
 
-``get_host_info()`` returns ``{"hostname", "os": [system, platform], "python_version",
-"cpu", "gpus"?, "ENV": {...}}`` plus entries from registered gatherers. Unlike Sacred it
+``get_host_info()`` returns entries from registered gatherers plus ``{"hostname", "os":
+[system, platform], "python_version", "cpu", "gpus"?, "ENV": {...}}``, as Sacred does, reading
+``SETTINGS.HOST_INFO`` (or the settings it is given). Unlike Sacred it
 never spawns a process for the CPU model (Sacred forks ``cpuinfo``, which crashes MPI jobs,
 Sacred #743): it reads ``/proc/cpuinfo`` or asks :mod:`platform`. GPUs are queried with
 ``nvidia-smi`` only when it is on ``PATH``, with a short timeout, and never fail the run.
@@ -19,6 +20,7 @@ from typing import Any, overload
 __all__ = [
     "HostInfoGetter",
     "IgnoreHostInfo",
+    "check_additional_host_info",
     "get_host_info",
     "host_info_gatherer",
     "host_info_gatherers",
@@ -58,7 +60,10 @@ host_info_gatherers: dict[str, Callable[[], Any]] = {}
 
 
 def host_info_gatherer(name: str) -> Callable[[Callable[[], Any]], HostInfoGetter]:
-    """Turn a function into a :class:`HostInfoGetter` named *name* (Sacred 0.8 API).
+    """Turn a function into a :class:`HostInfoGetter` named *name*.
+
+    Pass the result to ``Experiment(additional_host_info=[...])``: unlike
+    :func:`host_info_getter`, it adds the entry to that experiment's runs only.
 
     Args:
         name: the key in the host info.
@@ -80,7 +85,8 @@ def host_info_getter(func: Callable[[], Any] | None = None, name: str | None = N
     """Register *func* globally; its result is stored under *name* in every run's host info.
 
     Use as ``@host_info_getter`` or ``@host_info_getter(name="ip")``. Returns the function
-    unchanged.
+    unchanged. Deprecated as in Sacred (a ``DeprecationWarning`` with Sacred's text): use
+    :func:`host_info_gatherer` and ``Experiment(additional_host_info=[...])`` instead.
 
     Args:
         func: called without arguments; returns JSON-serialisable data.
@@ -88,21 +94,59 @@ def host_info_getter(func: Callable[[], Any] | None = None, name: str | None = N
     """
     if func is None:
         return functools.partial(host_info_getter, name=name)
+    import warnings
+
+    warnings.warn(
+        "The host_info_getter is deprecated. Please use the `additional_host_info` "
+        "argument in the Experiment constructor.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     key = name or func.__name__
     if key in _BUILTIN_KEYS:
-        raise KeyError(
-            f"Host info key {key!r} is built in; name the gatherer differently "
-            f"(built-in keys: {', '.join(_BUILTIN_KEYS)})."
+        # Sacred records its own value under a built-in key and ignores the function
+        warnings.warn(
+            f"Host info key {key!r} is built in: the built-in value is recorded and "
+            f"{func.__name__}() is never called; name the gatherer differently.",
+            stacklevel=2,
         )
     host_info_gatherers[key] = func
     return func
 
 
+def check_additional_host_info(additional_host_info: Iterable[Any]) -> None:
+    """Raise ``KeyError`` if an ``additional_host_info`` gatherer uses a built-in key.
+
+    Sacred's check, made when the Experiment is created.
+
+    Args:
+        additional_host_info: :class:`HostInfoGetter` objects (or named functions).
+    """
+    for getter in additional_host_info:
+        if _gatherer_name(getter) in _BUILTIN_KEYS:
+            raise KeyError(
+                f"Key {_gatherer_name(getter)} used in `additional_host_info` already "
+                "exists as a default gatherer function. Do not use the following keys: "
+                f"{list(_BUILTIN_KEYS)}"
+            )
+
+
+def _gatherer_name(getter: Any) -> str:
+    name = getattr(getter, "name", None) or getattr(getter, "__name__", None)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"Additional host info {getter!r} has no name; wrap it with "
+            "@host_info_gatherer('name')."
+        )
+    return name
+
+
 _BUILTIN_KEYS = ("hostname", "os", "python_version", "cpu", "gpus", "ENV")
 
 
+@functools.lru_cache(maxsize=1)
 def _cpu_model() -> str:
-    """Return the CPU model name without spawning a process."""
+    """Return the CPU model name without spawning a process (once per process)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
             for line in cpuinfo:
@@ -210,7 +254,7 @@ def _libc_ver() -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _static_info(include_cpu: bool) -> tuple[tuple[str, Any], ...]:
+def _static_info() -> tuple[tuple[str, Any], ...]:
     # On Linux the platform module (2.5 ms to import) is not needed at all.
     if hasattr(os, "uname"):
         node, python_version = os.uname().nodename, sys.version.split()[0]
@@ -223,8 +267,6 @@ def _static_info(include_cpu: bool) -> tuple[tuple[str, Any], ...]:
         ("os", (_system(), _platform_string())),
         ("python_version", python_version),
     ]
-    if include_cpu:
-        info.append(("cpu", _cpu_model()))
     return tuple(info)
 
 
@@ -270,56 +312,62 @@ def _gpu_info() -> dict[str, Any] | None:
 
 
 def get_host_info(
-    captured_env: Iterable[str] = (),
-    include_gpu: bool = True,
-    extra: Mapping[str, Callable[[], Any]] | Iterable[Callable[[], Any]] | None = None,
-    include_cpu: bool = True,
+    additional_host_info: Iterable[Any] | Mapping[str, Callable[[], Any]] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Collect information about this machine.
+    """Collect information about this machine (the ``host`` entry of a run).
 
-    Static parts (hostname, OS, Python, CPU, GPUs) are computed once per process. Then
-    the globally registered gatherers (:func:`host_info_getter`) and *extra* run; a
-    gatherer that raises :class:`IgnoreHostInfo` is left out.
+    Keys, in Sacred's order: the globally registered gatherers (:func:`host_info_getter`),
+    then *additional_host_info*, then ``hostname``, ``os`` (``[system, platform]``),
+    ``python_version``, ``cpu``, ``gpus`` (left out without ``nvidia-smi``) and ``ENV``.
+    ``cpu`` and ``gpus`` are ``None`` when their ``INCLUDE_*_INFO`` setting is off. A
+    gatherer that raises :class:`IgnoreHostInfo` is left out. Static parts are computed
+    once per process.
 
     Args:
-        captured_env: names of environment variables to record under ``ENV``
-            (``SETTINGS.HOST_INFO.CAPTURED_ENV``).
-        include_gpu: query GPUs (``SETTINGS.HOST_INFO.INCLUDE_GPU_INFO``).
-        extra: more gatherers: ``{name: func}``, or ``HostInfoGetter`` objects and named
-            functions (``Experiment(additional_host_info=...)``).
-        include_cpu: record the CPU model (``SETTINGS.HOST_INFO.INCLUDE_CPU_INFO``).
+        additional_host_info: more gatherers: :class:`HostInfoGetter` objects or named
+            functions (``Experiment(additional_host_info=...)``), or ``{name: func}``.
+        settings: the ``HOST_INFO`` settings (``INCLUDE_CPU_INFO``, ``INCLUDE_GPU_INFO``,
+            ``CAPTURED_ENV``); by default ``SETTINGS.HOST_INFO`` as it is at the call.
     """
-    info: dict[str, Any] = {}
-    for key, value in _static_info(include_cpu):
-        info[key] = list(value) if isinstance(value, tuple) else value
-    if include_gpu:
-        gpus = _gpu_info()
-        if gpus is not None:
-            info["gpus"] = {
-                **gpus,
-                "gpus": [dict(g) for g in gpus["gpus"]],
-            }
-    info["ENV"] = {key: os.environ[key] for key in captured_env if key in os.environ}
+    if settings is None:
+        from ..settings import SETTINGS
+
+        settings = SETTINGS.HOST_INFO
     gatherers = dict(host_info_gatherers)
-    if isinstance(extra, Mapping):
-        gatherers.update(extra)
-    elif extra is not None:
-        for getter in extra:
-            name = getattr(getter, "name", None) or getattr(getter, "__name__", None)
-            if not isinstance(name, str):
-                raise TypeError(
-                    f"Additional host info {getter!r} has no name; wrap it with "
-                    "@host_info_gatherer('name')."
-                )
-            gatherers[name] = getter
+    if isinstance(additional_host_info, Mapping):
+        gatherers.update(additional_host_info)
+    else:
+        extra = list(additional_host_info or ())
+        check_additional_host_info(extra)
+        gatherers.update((_gatherer_name(getter), getter) for getter in extra)
+    builtin = _builtin_info(settings)
+    info: dict[str, Any] = {}
     for key, gather in gatherers.items():
-        if key in _BUILTIN_KEYS:
-            raise KeyError(
-                f"Host info key {key!r} is built in; name the gatherer differently "
-                f"(built-in keys: {', '.join(_BUILTIN_KEYS)})."
-            )
+        if key in _BUILTIN_KEYS:  # a global getter named like one: the built-in value wins
+            if key in builtin:
+                info[key] = builtin[key]
+            continue
         try:
             info[key] = gather()
         except IgnoreHostInfo:
             pass
+    for key, value in builtin.items():
+        info.setdefault(key, value)
+    return info
+
+
+def _builtin_info(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The built-in entries, in Sacred's order."""
+    info = dict(_static_info())
+    info["os"] = list(info["os"])
+    info["cpu"] = _cpu_model() if settings["INCLUDE_CPU_INFO"] else None
+    if not settings["INCLUDE_GPU_INFO"]:
+        info["gpus"] = None
+    else:
+        gpus = _gpu_info()
+        if gpus is not None:
+            info["gpus"] = {**gpus, "gpus": [dict(g) for g in gpus["gpus"]]}
+    env = settings["CAPTURED_ENV"]
+    info["ENV"] = {key: os.environ[key] for key in env if key in os.environ}
     return info

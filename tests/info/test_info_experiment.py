@@ -13,8 +13,6 @@ from git_repo import git
 
 import sacredlite
 from sacredlite.info.git import dirty_files
-from sacredlite.info.sources import collect_experiment_info
-from sacredlite.settings import SETTINGS
 
 SCRIPT = '''"""Records itself."""
 import numpy as np
@@ -68,11 +66,11 @@ def md5(path: Path) -> str:
 def test_experiment_info_of_a_clean_repository(experiment):
     """Sources of experiment and ingredients, explicit additions, deps and the commit."""
     root, tag, ex = experiment
-    info = collect_experiment_info(ex, SETTINGS.snapshot())
+    info = ex.get_experiment_info()
     assert info["name"] == "recorder"
     assert info["base_dir"] == str(root)
     assert info["mainfile"] == "exp.py"
-    assert info["doc"] == "Records itself."
+    assert "doc" not in info
     assert info["sources"] == sorted(
         [name, md5(root / name)]
         for name in ("exp.py", f"data_{tag}.py", f"helper_{tag}.py", "extra.txt")
@@ -91,7 +89,7 @@ def test_experiment_info_of_a_dirty_repository(experiment):
     """A changed ingredient helper makes the repository dirty with its diff recorded."""
     root, tag, ex = experiment
     (root / f"helper_{tag}.py").write_text("H = 2\n")
-    [repo] = collect_experiment_info(ex, SETTINGS.snapshot())["repositories"]
+    [repo] = ex.get_experiment_info()["repositories"]
     assert repo["dirty"] is True
     assert "-H = 1\n+H = 2\n" in repo["diff"]
     assert dirty_files(repo) == [f"helper_{tag}.py"]
@@ -101,4 +99,4 @@ def test_save_git_info_false(experiment):
     """save_git_info=False records no repositories."""
     _, _, ex = experiment
     ex.save_git_info = False
-    assert collect_experiment_info(ex, SETTINGS.snapshot())["repositories"] == []
+    assert ex.get_experiment_info()["repositories"] == []
