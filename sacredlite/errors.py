@@ -40,6 +40,8 @@ def suggest(word: str, options: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for close matches of *word*, or ``""``."""
     import difflib
 
+    if not word:
+        return ""
     candidates = sorted(set(options))
     matches = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
     matches += [
@@ -74,7 +76,8 @@ def hints_of(exc: BaseException) -> list[str]:
     hints = list(getattr(exc, _HINTS, ()))
     extra = getattr(exc, "hint", "")
     if isinstance(extra, str) and extra and not any(extra in hint for hint in hints):
-        hints.append(extra)
+        subject = getattr(exc, "hint_subject", "")
+        hints.append(f"{subject} {extra}" if subject and extra.startswith("Did you") else extra)
     return hints
 
 
@@ -294,9 +297,17 @@ class ConfigAddedError(ConfigError):
         keys = set(captured_args) - self.SPECIAL_ARGS
         for path in self.__conflicting_configs__:
             leaf = path.rsplit(".", 1)[-1]
-            match = (suggest(leaf, keys) or suggest(path, keys)) if leaf else ""
+            match = suggest(leaf, keys) or suggest(path, keys)
             if match:
                 add_hint(self, f"Config key {path!r} is not used by any captured function.{match}")
+
+    @property
+    def hint_subject(self) -> str:
+        """What a bare ``Did you mean ...?`` hint is about: the first added key."""
+        if not self.__conflicting_configs__:
+            return ""
+        key = self.__conflicting_configs__[0]
+        return f"Config key {key!r} is not used by any captured function."
 
     def __str__(self) -> str:
         text = super().__str__()

@@ -259,7 +259,7 @@ def test_added_config_entry_is_sacreds_error_after_a_hint(cli_ex, capsys):
     """An unused new key prints Sacred's ConfigAddedError, with the suggestion before it."""
     _, err = fails(cli_ex, capsys, "with", "lr_rate=1")
     assert err == (
-        "Did you mean 'lr'?\n"
+        "Config key 'lr_rate' is not used by any captured function. Did you mean 'lr'?\n"
         "sacredlite.utils.ConfigAddedError: Added new config entry that is not used anywhere\n"
         "Conflicting configuration values:\n"
         "  lr_rate=1\n\n"

@@ -223,3 +223,32 @@ def test_optional_names_load_on_first_use():
         "assert opt.has_sqlalchemy in (True, False)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_print_dependencies_is_sacreds_text(capsys):
+    """Dependencies, sources and repositories in Sacred's columns; dirty ones marked red."""
+    from types import SimpleNamespace
+
+    from sacredlite.commands import print_dependencies
+
+    info = {
+        "dependencies": ["numpy==2.0.0"],
+        "sources": [["exp.py", "0" * 32]],
+        "repositories": [
+            {"url": "git@host:a.git", "commit": "c1", "dirty": True},
+            {"url": "git@host:b.git", "commit": "c2", "dirty": False},
+        ],
+    }
+    print_dependencies(SimpleNamespace(experiment_info=info))
+    assert capsys.readouterr().out == (
+        "Dependencies:\n"
+        "  numpy                == 2.0.0\n"
+        "\n"
+        "Sources:\n"
+        f"  exp.py{' ' * 37}  {'0' * 32}\n"
+        "\n"
+        "Version Control:\n"
+        f"{RED}M git@host:a.git{' ' * 29}  c1{ENDC}\n"
+        f"  git@host:b.git{' ' * 29}  c2{ENDC}\n"
+        "\n"
+    )

@@ -170,6 +170,18 @@ def test_circular_dependency_error_shows_the_cycle():
     assert str(info.value) == "Circular dependency detected:exp->ing->exp"
 
 
+def test_a_bare_hint_attribute_gets_its_subject():
+    """A core-set ``hint`` ('Did you mean ...?') is shown with what it is about."""
+    error = ConfigAddedError("lr_rate")
+    error.hint = "Did you mean 'lr'?"
+    assert hints_of(error) == [
+        "Config key 'lr_rate' is not used by any captured function. Did you mean 'lr'?"
+    ]
+    named = NamedConfigNotFoundError("fsat", available_named_configs=("fast",))
+    named.hint = "Did you mean 'fast'?"
+    assert hints_of(named) == ["Named config 'fsat' not found. Did you mean 'fast'?"]
+
+
 def test_add_hint_works_on_any_exception():
     """Hints attach to builtin exceptions too, once each, and leave the message alone."""
     error = add_hint(add_hint(KeyError("x"), "Try y."), "Try y.")
