@@ -88,7 +88,7 @@ def format_usage(
         program_name: usually the script's path relative to the experiment's base dir.
         description: the experiment's docstring.
         commands: command name -> function, in the order they are listed.
-        options: the options (:class:`sacredlite.commandline_options.CLIOption`), in the order shown.
+        options: the options (``CLIOption``), in the order shown.
     """
     options = list(options)
     return USAGE_TEMPLATE.format(
