@@ -14,98 +14,66 @@ import shlex
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .experiment import Experiment
     from .run import Run
 
-_USAGE = """Usage:
-  {program} [(with UPDATE...)] [options]
-  {program} help [COMMAND]
-  {program} (-h | --help)
-  {program} COMMAND [(with UPDATE...)] [options]
 
-{doc}
-
-Options:
-{options}
-
-Arguments:
-  COMMAND   Name of command to run (see below for list of commands)
-  UPDATE    Configuration assignments of the form foo.bar=17
-
-{commands}"""
+def _program_name(ex: Experiment, program_name: str | None) -> str:
+    """The script's path relative to the experiment's base dir, as Sacred shows it."""
+    name = program_name or sys.argv[0] or "Dummy"
+    try:
+        return os.path.relpath(name, ex.base_dir)
+    except ValueError:  # another drive on Windows
+        return name
 
 
-def _option_lines(extra: Sequence[Any]) -> str:
+def _usage(ex: Experiment, program_name: str) -> str:
+    from .arg_parser import format_usage
     from .commandline_options import gather_command_line_options
 
-    rows = []
-    for option in [*gather_command_line_options(), *extra]:
-        if option.is_flag:
-            flag = f"{option.short_flag} {option.long_flag}"
-        else:
-            flag = f"{option.short_flag} VALUE {option.long_flag}=VALUE"
-        rows.append((flag, option.get_description().split("\n")[0]))
-    width = max(len(f) for f, _ in rows) + 2
-    return "\n".join(f"  {flag:<{width}}{help_}" for flag, help_ in rows)
-
-
-def _command_lines(ex: Experiment) -> str:
-    rows = []
-    for name, command in ex.gather_commands():
-        doc = (command.__doc__ or "").strip().split("\n")[0]
-        rows.append((name, doc))
-    if not rows:
-        return ""
-    width = max(len(n) for n, _ in rows) + 2
-    return "Commands:\n" + "\n".join(f"  {name:<{width}}{doc}" for name, doc in rows)
+    options = [*gather_command_line_options(), *ex.additional_cli_options]
+    return format_usage(program_name, ex.doc, dict(ex.gather_commands()), options)
 
 
 def usage_text(ex: Experiment, program_name: str | None = None) -> str:
-    """Return the docopt usage text of *ex*'s command line."""
-    program = program_name or os.path.basename(sys.argv[0] or ex.path)
-    return _USAGE.format(
-        program=program,
-        doc=(ex.doc or "").strip(),
-        options=_option_lines(ex.additional_cli_options),
-        commands=_command_lines(ex),
-    )
+    """Return the ``--help`` text of *ex*'s command line (Sacred's)."""
+    return _usage(ex, _program_name(ex, program_name))
 
 
 def usage_texts(ex: Experiment, program_name: str | None = None) -> tuple[str, str, str]:
-    """Return ``(short usage, long usage, usage docopt parses)``: Sacred's ``get_usage``."""
-    import re
+    """Return ``(short usage, usage, internal usage)``: Sacred's ``get_usage``.
 
-    base = program_name or sys.argv[0] or "Dummy"
-    try:
-        program = os.path.relpath(base, ex.base_dir)
-    except ValueError:  # another drive on Windows
-        program = base
-    long_usage = usage_text(ex, program)
-    internal = usage_text(ex, "dummy")  # docopt cannot parse spaces in program names
-    parts = re.split(r"([Uu][Ss][Aa][Gg][Ee]:)", long_usage)
-    short_usage = re.split(r"\n\s*\n", "".join(parts[1:]))[0].strip()
-    return short_usage, long_usage, internal
+    The usage is the ``--help`` text; the internal usage names the program ``dummy`` for
+    docopt (which cannot parse a program name with spaces); the short usage is the
+    ``Usage:`` block shown before some errors.
+    """
+    from .arg_parser import printable_usage
+
+    usage = usage_text(ex, program_name)
+    return printable_usage(usage), usage, _usage(ex, "dummy")
 
 
 def _command_help(ex: Experiment, name: str) -> str:
-    from .commands import help_for_command
+    """Return what ``help COMMAND`` prints: the command's signature and docstring.
 
-    return str(help_for_command(dict(ex.gather_commands())[name]))
+    An unknown command raises ``KeyError`` as in Sacred, with a hint naming close matches.
+    """
+    from .commands import help_for_command
+    from .errors import add_hint, suggest
+
+    commands = dict(ex.gather_commands())
+    if name not in commands:
+        raise add_hint(KeyError(name), f"Command {name!r} not found.{suggest(name, commands)}")
+    return help_for_command(commands[name])
 
 
 def _check_command(ex: Experiment, name: str | None) -> str | None:
-    commands = dict(ex.gather_commands())
-    if name is not None and name not in commands:
-        return f'Error: Command "{name}" not found. Available commands are: {", ".join(commands)}'
-    if name is None:
-        return (
-            "Error: No command found to be run. Specify a command or define main function. "
-            f"Available commands are: {', '.join(commands)}"
-        )
-    return None
+    from .arg_parser import check_command
+
+    return check_command(name, [command for command, _ in ex.gather_commands()])
 
 
 def _wellformed_argv(argv: Sequence[str] | str | None) -> list[str]:
@@ -153,7 +121,14 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
         print(error)
         sys.exit(1)
     if args["help"] or args["--help"]:
-        print(usage if args["COMMAND"] is None else _command_help(ex, args["COMMAND"]))
+        if args["COMMAND"] is None:
+            print(usage)
+        else:
+            try:
+                print(_command_help(ex, args["COMMAND"]))
+            except KeyError as exc:  # Sacred's KeyError for an unknown command, after a hint
+                print(format_error(exc, short_usage), file=sys.stderr)
+                sys.exit(1)
         sys.exit()
     try:
         return ex.run(command, config_updates, named_configs, info={}, meta_info={}, options=args)
@@ -168,19 +143,20 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
             traceback.print_exception(exc)
             pdb.post_mortem(exc.__traceback__)
         else:
-            print(format_error(exc, short_usage), file=sys.stderr)
+            print(format_error(exc, short_usage, args["UPDATE"]), file=sys.stderr)
         sys.exit(1)
 
 
-def format_error(exc: BaseException, short_usage: str) -> str:
-    """Return what Sacred prints on stderr for *exc* (a hint line of ours may come first)."""
-    from .utils import format_filtered_stacktrace, format_sacred_error
+def format_error(exc: BaseException, short_usage: str, updates: Sequence[str] | None = ()) -> str:
+    """Return what Sacred prints on stderr for *exc*, after sacredlite's hint lines.
 
-    hint = getattr(exc, "hint", "")
-    from .errors import SacredError
+    Args:
+        exc: the exception that ends the command line.
+        short_usage: the ``Usage:`` block, shown for errors that ask for it.
+        updates: the ``with`` arguments; mistaken-looking ones add a hint.
+    """
+    from .config.updates import update_hints
+    from .error_text import cli_error_text
 
-    if isinstance(exc, SacredError):
-        text = format_sacred_error(exc, short_usage)
-    else:
-        text = format_filtered_stacktrace()
-    return f"{hint}\n{text}" if hint else text
+    text, _ = cli_error_text(exc, short_usage, hints=update_hints(updates))
+    return text[:-1]  # print() adds the last newline

@@ -1,34 +1,47 @@
-"""The exception hierarchy of sacredlite.
+"""The exception hierarchy: Sacred's classes, messages and attributes, plus sacredlite's own.
 
-Exceptions carry data (the offending value, the valid options); how they are shown
-(exit code, usage text, traceback) is decided by :mod:`sacredlite.cli` only::
+Sacred's names (``SacredError``, ``ConfigAddedError``, ...) are the public ones; they are
+importable from here and from :mod:`sacredlite.utils` (Sacred's ``sacred.utils``), and they
+print as ``sacredlite.utils.<Name>``, as Sacred's print as ``sacred.utils.<Name>``.
+How an error is shown on the command line lives in :mod:`sacredlite.error_text`::
 
-    SacredliteError
-    ├── ConfigError
-    │   ├── ConfigAddedError          an update adds a key no captured function uses
-    │   ├── ConfigUpdateError         a malformed ``with`` update
-    │   ├── ConfigScopeError          a return/syntax error inside a config scope
-    │   ├── ConfigFileError           missing file, unknown extension, unreadable content
-    │   ├── NamedConfigNotFoundError  unknown named config
-    │   └── ReadOnlyConfigError       a captured function mutated ``_config``
-    ├── MissingConfigError            a captured function lacks a value for an argument
-    ├── CommandNotFoundError          unknown command on the command line
-    ├── CommandLineError              bad flags or values on the command line
-    ├── ObserverError                 an observer cannot be attached or cannot start
-    └── RunError                      illegal status transitions and misuse of a Run
-    SacredInterrupt (Exception)       ends a run as interrupted; subclasses set STATUS
-    └── TimeoutInterrupt              STATUS = "TIMEOUT"
+    SacredliteError (Exception)           base of everything sacredlite raises on purpose
+    ├── SacredError                       Sacred's base: message + how the CLI shows it
+    │   ├── CircularDependencyError       ingredients that include each other: exp->ing->exp
+    │   ├── ConfigError                   adds "Conflicting configuration values:" lines
+    │   │   ├── ConfigAddedError          an update adds a key no captured function uses
+    │   │   └── InvalidConfigError        raised by user code for an inconsistent config
+    │   ├── MissingConfigError            a captured function lacks a value
+    │   ├── NamedConfigNotFoundError      unknown named config
+    │   └── SignatureError (+TypeError)   arguments that do not fit a captured function
+    ├── ObserverError                     an observer cannot be attached or cannot start
+    └── CommandLineError (+ValueError)    bad flags or flag values
+    SacredInterrupt (Exception)           ends a run as interrupted; subclasses set STATUS
+    └── TimeoutInterrupt                  STATUS = "TIMEOUT"
+
+sacredlite's one-line hints (``Did you mean 'lr'?``) are never part of an exception's
+message, which stays Sacred's: they ride along on the exception (:func:`add_hint`, or a
+``hint`` attribute) and the command line prints them before Sacred's text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+_E = TypeVar("_E", bound=BaseException)
+_SACRED_MODULE = "sacredlite.utils"  # where Sacred's names print from (sacred.utils there)
+_HINTS = "sacredlite_hints"
+_FILTER_MODES = ("always", "default", "never")
 
 
 def suggest(word: str, options: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for close matches of *word*, or ``""``."""
     import difflib
 
+    if not word:
+        return ""
     candidates = sorted(set(options))
     matches = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
     matches += [
@@ -42,132 +55,64 @@ def suggest(word: str, options: Iterable[str]) -> str:
     return f" Did you mean {quoted}?"
 
 
+def add_hint(exc: _E, hint: str) -> _E:
+    """Attach a one-line *hint* to *exc* (any exception) and return *exc*.
+
+    The command line prints hints before Sacred's text for the error, so the exception's
+    own message (and the last line of stderr) stays Sacred's::
+
+        raise add_hint(KeyError('Command "evalute" not found'), "Did you mean 'evaluate'?")
+    """
+    hints: list[str] = list(getattr(exc, _HINTS, ()))
+    if hint and hint not in hints:
+        hints.append(hint)
+    setattr(exc, _HINTS, hints)
+    return exc
+
+
+def hints_of(exc: BaseException) -> list[str]:
+    """Return the hints of *exc*: those added with :func:`add_hint` (or by its constructor),
+    then its ``hint`` attribute unless one of them already says it."""
+    hints = list(getattr(exc, _HINTS, ()))
+    extra = getattr(exc, "hint", "")
+    if isinstance(extra, str) and extra and not any(extra in hint for hint in hints):
+        subject = getattr(exc, "hint_subject", "")
+        hints.append(f"{subject} {extra}" if subject and extra.startswith("Did you") else extra)
+    return hints
+
+
+def _dotted_get(config: Any, path: str) -> Any:
+    """The value at *path*; the empty path is the whole config (as in Sacred)."""
+    if not path:
+        return config
+    current = config
+    for key in path.split("."):
+        if not isinstance(current, Mapping) or key not in current:
+            return None
+        current = current[key]
+    return current
+
+
+def _join(prefix: str, path: str) -> str:
+    return ".".join(p for p in (prefix, path) if p)
+
+
 class SacredliteError(Exception):
     """Base class of every error sacredlite raises on purpose."""
 
 
-class ConfigError(SacredliteError):
-    """Something is wrong with the configuration."""
-
-
-class ConfigAddedError(ConfigError):
-    """Raise when a config update adds keys that no captured function uses.
+class SacredError(SacredliteError):
+    """Sacred's base error: a message plus how the command line should show it.
 
     Args:
-        conflicting_configs: the added keys (dotted paths).
-        captured_args: the argument names captured functions accept, for suggestions.
+        message: the error message.
+        print_traceback: show the (filtered) traceback, not only the error line.
+        filter_traceback: ``"always"``, ``"default"`` or ``"never"`` drop sacredlite's own
+            frames from the traceback (see :func:`sacredlite.utils.format_filtered_stacktrace`).
+        print_usage: show the short usage before the error.
     """
 
-    def __init__(
-        self, conflicting_configs: Iterable[str], captured_args: Iterable[str] = ()
-    ) -> None:
-        self.conflicting_configs = sorted(conflicting_configs)
-        self.captured_args = sorted(set(captured_args))
-        parts = []
-        for key in self.conflicting_configs:
-            leaf = key.rsplit(".", 1)[-1]
-            parts.append(f"{key!r}{suggest(leaf, self.captured_args)}")
-        noun = "key" if len(parts) == 1 else "keys"
-        super().__init__(
-            f"Added new config {noun} {', '.join(parts)} that no captured function uses. "
-            "Fix the spelling, or pass -f/--force to add it anyway."
-        )
-
-
-class ConfigUpdateError(ConfigError):
-    """Raise for a malformed ``with`` update such as ``lr=`` or ``=3``."""
-
-    def __init__(self, update: str, reason: str) -> None:
-        self.update = update
-        self.reason = reason
-        super().__init__(
-            f"Malformed config update {update!r}: {reason}. Write updates as KEY=VALUE, "
-            "e.g. 'lr=0.1' or 'optimizer.name=\"adam\"'."
-        )
-
-
-class ConfigScopeError(ConfigError):
-    """Raise when a config scope's body cannot be used (return statement, syntax error)."""
-
-
-class ConfigFileError(ConfigError):
-    """Raise for a config file that is missing, of unknown type, or unreadable."""
-
-
-class NamedConfigNotFoundError(ConfigError):
-    """Raise for a named config that the experiment does not define."""
-
-    def __init__(self, name: str, available: Iterable[str]) -> None:
-        self.name = name
-        self.available = sorted(available)
-        listing = ", ".join(self.available) or "none defined"
-        super().__init__(
-            f"Named config {name!r} not found.{suggest(name, self.available)} "
-            f"Available named configs: {listing}."
-        )
-
-
-class ReadOnlyConfigError(ConfigError, TypeError):
-    """Raise when code tries to change the read-only ``_config``."""
-
-
-class MissingConfigError(SacredliteError, TypeError):
-    """Raise when a captured function lacks a value for one of its arguments."""
-
-    def __init__(self, func_name: str, missing: Iterable[str]) -> None:
-        self.func_name = func_name
-        self.missing = list(missing)
-        names = ", ".join(repr(m) for m in self.missing)
-        super().__init__(
-            f"{func_name}() is missing a value for {names}: pass it as an argument or "
-            f"add it to the config (e.g. 'with {self.missing[0]}=...')."
-        )
-
-
-class CommandNotFoundError(SacredliteError):
-    """Raise when the command line names a command that does not exist."""
-
-    def __init__(self, command: str, available: Iterable[str]) -> None:
-        self.command = command
-        self.available = sorted(available)
-        super().__init__(
-            f"Command {command!r} not found.{suggest(command, self.available)} "
-            f"Available commands: {', '.join(self.available)}."
-        )
-
-
-class CommandLineError(SacredliteError):
-    """Raise for bad flags or flag values on the command line."""
-
-
-class ObserverError(SacredliteError):
-    """Raise when an observer cannot be attached or fails to start a run."""
-
-
-class RunError(SacredliteError):
-    """Raise for misuse of a Run, such as an illegal status transition."""
-
-
-class SacredInterrupt(Exception):  # noqa: N818 - Sacred's public name
-    """Raise inside a run to end it as interrupted with the status in ``STATUS``."""
-
-    STATUS = "INTERRUPTED"
-
-
-class TimeoutInterrupt(SacredInterrupt):
-    """Raise inside a run to end it with status ``TIMEOUT``."""
-
-    STATUS = "TIMEOUT"
-
-
-# --- Sacred-shaped errors (temporary block; the errors rework replaces it) ----------------
-import contextlib  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
-
-
-class SacredError(SacredliteError):
-    """Sacred's base error, carrying how the command line should present it."""
+    __module__ = _SACRED_MODULE
 
     def __init__(
         self,
@@ -177,7 +122,7 @@ class SacredError(SacredliteError):
         print_usage: bool = False,
     ) -> None:
         super().__init__(message)
-        if filter_traceback not in ("always", "default", "never"):
+        if filter_traceback not in _FILTER_MODES:
             raise ValueError(
                 "filter_traceback must be one of 'always', 'default' or 'never', not "
                 + str(filter_traceback)
@@ -188,144 +133,155 @@ class SacredError(SacredliteError):
 
 
 class CircularDependencyError(SacredError):
-    """The ingredients form a cycle; the message names it: ``exp->ing->exp``."""
+    """The ingredients of the experiment form a cycle; the message shows it: ``exp->ing->exp``.
+
+    Args:
+        message: the text before the cycle.
+        ingredients: the ingredients seen so far, innermost first (each needs ``.path``).
+    """
+
+    __module__ = _SACRED_MODULE
 
     def __init__(
-        self, message: str = "Circular dependency detected:", ingredients: Any = None, **kw: Any
+        self,
+        message: str = "Circular dependency detected:",
+        ingredients: list[Any] | None = None,
+        print_traceback: bool = True,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
     ) -> None:
-        super().__init__(message, **kw)
-        self.__ingredients__: list[Any] = list(ingredients or [])
+        super().__init__(message, print_traceback, filter_traceback, print_usage)
+        self.__ingredients__: list[Any] = [] if ingredients is None else ingredients
         self.__circular_dependency_handled__ = False
 
     @classmethod
     @contextlib.contextmanager
     def track(cls, ingredient: Any) -> Iterator[None]:
+        """Add *ingredient* to a cycle error passing through, until the cycle is closed."""
         try:
             yield
-        except CircularDependencyError as exc:
-            if not exc.__circular_dependency_handled__:
-                if ingredient in exc.__ingredients__:
-                    exc.__circular_dependency_handled__ = True
-                exc.__ingredients__.append(ingredient)
+        except CircularDependencyError as error:
+            if not error.__circular_dependency_handled__:
+                if ingredient in error.__ingredients__:
+                    error.__circular_dependency_handled__ = True
+                error.__ingredients__.append(ingredient)
             raise
 
+    @property
+    def ingredients(self) -> list[Any]:
+        """The ingredients of the cycle, innermost first."""
+        return self.__ingredients__
+
     def __str__(self) -> str:
-        return super().__str__() + "->".join(i.path for i in reversed(self.__ingredients__))
+        cycle = "->".join(str(i.path) for i in reversed(self.__ingredients__))
+        return super().__str__() + cycle
 
 
-class SacredConfigError(SacredError):
-    """Sacred's ConfigError: the message plus the conflicting values."""
+class ConfigError(SacredError):
+    """An error about config values; the message lists them as ``  path=value`` lines.
+
+    Args:
+        message: the error message.
+        conflicting_configs: dotted paths of the values at fault (one string or several).
+        print_conflicting_configs: add the ``Conflicting configuration values:`` lines.
+        config: the config the paths are looked up in (set by :meth:`track` if not given).
+    """
+
+    __module__ = _SACRED_MODULE
 
     def __init__(
         self,
         message: str,
-        conflicting_configs: Any = (),
+        conflicting_configs: str | Iterable[str] = (),
         print_conflicting_configs: bool = True,
         print_traceback: bool = True,
         filter_traceback: str = "default",
         print_usage: bool = False,
-        config: Any = None,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message, print_traceback, filter_traceback, print_usage)
+        self.print_conflicting_configs = print_conflicting_configs
         if isinstance(conflicting_configs, str):
             conflicting_configs = (conflicting_configs,)
-        self.print_conflicting_configs = print_conflicting_configs
-        self.__conflicting_configs__ = tuple(conflicting_configs)
+        self.__conflicting_configs__: tuple[str, ...] = tuple(conflicting_configs)
         self.__prefix_handled__ = False
-        self.__config__ = config if config is not None else {}
+        self.__config__: Mapping[str, Any] = {} if config is None else config
 
     @classmethod
     @contextlib.contextmanager
-    def track(cls, config: Any, prefix: str | None = None) -> Iterator[None]:
+    def track(cls, config: Mapping[str, Any], prefix: str | None = None) -> Iterator[None]:
+        """Give a config error raised inside the block its *config* and path *prefix*.
+
+        Only the innermost ``track`` applies, so paths are relative to the ingredient whose
+        config scope raised.
+        """
         try:
             yield
-        except SacredConfigError as exc:
-            if not exc.__prefix_handled__:
+        except ConfigError as error:
+            if not error.__prefix_handled__:
                 if prefix:
-                    exc.__conflicting_configs__ = tuple(
-                        f"{prefix}.{c}" for c in exc.__conflicting_configs__
+                    error.__conflicting_configs__ = tuple(
+                        _join(prefix, str(c)) for c in error.__conflicting_configs__
                     )
-                exc.__config__ = config
-                exc.__prefix_handled__ = True
+                error.__config__ = config
+                error.__prefix_handled__ = True
             raise
 
-    def __str__(self) -> str:
-        from .config.paths import get_by_dotted_path
+    @property
+    def conflicting_configs(self) -> tuple[str, ...]:
+        """Dotted paths of the values at fault."""
+        return self.__conflicting_configs__
 
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The config the conflicting values are looked up in."""
+        return self.__config__
+
+    def __str__(self) -> str:
         text = super().__str__()
         if self.print_conflicting_configs:
             text += "\nConflicting configuration values:"
-            for key in self.__conflicting_configs__:
-                text += f"\n  {key}={get_by_dotted_path(self.__config__, key)}"
+            for path in self.__conflicting_configs__:
+                text += f"\n  {path}={_dotted_get(self.__config__, path)}"
         return text
 
 
-class SacredMissingConfigError(SacredError, TypeError):
-    """A captured function lacks values: ``main is missing value(s): ['a']``."""
+class InvalidConfigError(ConfigError):
+    """Raise from user code when config values do not fit together.
 
-    def __init__(
-        self,
-        message: str = "Configuration values are missing:",
-        missing_configs: Any = (),
-        print_traceback: bool = False,
-        filter_traceback: str = "default",
-        print_usage: bool = True,
-    ) -> None:
-        super().__init__(
-            f"{message} {missing_configs}", print_traceback, filter_traceback, print_usage
-        )
-        self.missing = list(missing_configs)
+    Example: ``raise InvalidConfigError("Need to be equal", conflicting_configs=("a", "b.a"))``
+    """
+
+    __module__ = _SACRED_MODULE
 
 
-class SignatureError(SacredError, TypeError):
-    """The call's arguments do not fit the function's signature."""
+class ConfigAddedError(ConfigError):
+    """An update adds a config entry that no captured function uses.
 
-    def __init__(
-        self,
-        message: str,
-        print_traceback: bool = True,
-        filter_traceback: str = "always",
-        print_usage: bool = False,
-    ) -> None:
-        super().__init__(message, print_traceback, filter_traceback, print_usage)
+    Args:
+        conflicting_configs: the added path(s).
+        message: the error message.
+        captured_args: argument names captured functions take; listed as "Possible config
+            keys" when *print_suggestions*, and turned into a ``Did you mean`` hint always.
+        config: the config the added values are looked up in.
+    """
 
-
-class SacredNamedConfigNotFoundError(SacredError):
-    """A named config does not exist."""
-
-    def __init__(
-        self,
-        named_config: str,
-        message: str = "Named config not found:",
-        available_named_configs: Any = (),
-        print_traceback: bool = False,
-        filter_traceback: str = "default",
-        print_usage: bool = False,
-    ) -> None:
-        super().__init__(
-            f'{message} "{named_config}". Available config values are: {available_named_configs}',
-            print_traceback,
-            filter_traceback,
-            print_usage,
-        )
-
-
-class SacredConfigAddedError(SacredConfigError):
-    """An update adds a config entry no captured function uses."""
+    __module__ = _SACRED_MODULE
 
     SPECIAL_ARGS = frozenset({"_log", "_config", "_seed", "__doc__", "config_filename", "_run"})
+    """Arguments captured functions take that a user never sets."""
 
     def __init__(
         self,
-        conflicting_configs: Any,
+        conflicting_configs: str | Iterable[str],
         message: str = "Added new config entry that is not used anywhere",
-        captured_args: Any = (),
+        captured_args: Iterable[str] = (),
         print_conflicting_configs: bool = True,
         print_traceback: bool = False,
         filter_traceback: str = "default",
         print_usage: bool = False,
         print_suggestions: bool = True,
-        config: Any = None,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             message,
@@ -338,17 +294,121 @@ class SacredConfigAddedError(SacredConfigError):
         )
         self.captured_args = captured_args
         self.print_suggestions = print_suggestions
+        keys = set(captured_args) - self.SPECIAL_ARGS
+        for path in self.__conflicting_configs__:
+            leaf = path.rsplit(".", 1)[-1]
+            match = suggest(leaf, keys) or suggest(path, keys)
+            if match:
+                add_hint(self, f"Config key {path!r} is not used by any captured function.{match}")
+
+    @property
+    def hint_subject(self) -> str:
+        """What a bare ``Did you mean ...?`` hint is about: the first added key."""
+        if not self.__conflicting_configs__:
+            return ""
+        key = self.__conflicting_configs__[0]
+        return f"Config key {key!r} is not used by any captured function."
 
     def __str__(self) -> str:
         text = super().__str__()
         if self.print_suggestions:
-            keys = set(self.captured_args) - self.SPECIAL_ARGS
-            if keys:
-                text += f"\nPossible config keys are: {keys}"
+            possible = set(self.captured_args) - self.SPECIAL_ARGS
+            if possible:
+                text += f"\nPossible config keys are: {possible}"
         return text
 
 
-MissingConfigError = SacredMissingConfigError  # type: ignore[misc]
-ConfigError = SacredConfigError  # type: ignore[misc]
-ConfigAddedError = SacredConfigAddedError  # type: ignore[misc]
-NamedConfigNotFoundError = SacredNamedConfigNotFoundError  # type: ignore[misc]
+class MissingConfigError(SacredError):
+    """A captured function needs a config value that the config does not have.
+
+    Sacred raises it as ``MissingConfigError("f is missing value(s):", missing_configs=[...])``.
+    """
+
+    __module__ = _SACRED_MODULE
+
+    def __init__(
+        self,
+        message: str = "Configuration values are missing:",
+        missing_configs: Sequence[str] = (),
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = True,
+    ) -> None:
+        self.missing_configs = missing_configs
+        super().__init__(
+            f"{message} {missing_configs}", print_traceback, filter_traceback, print_usage
+        )
+
+
+class NamedConfigNotFoundError(SacredError):
+    """A named config (``with NAME``) that is neither defined nor an existing config file.
+
+    Args:
+        named_config: the name asked for.
+        message: the text before the name.
+        available_named_configs: the defined names; Sacred passes a tuple, shown as its repr.
+    """
+
+    __module__ = _SACRED_MODULE
+
+    def __init__(
+        self,
+        named_config: str,
+        message: str = "Named config not found:",
+        available_named_configs: Iterable[str] = (),
+        print_traceback: bool = False,
+        filter_traceback: str = "default",
+        print_usage: bool = False,
+    ) -> None:
+        self.named_config = named_config
+        self.available_named_configs = available_named_configs
+        super().__init__(
+            f'{message} "{named_config}". Available config values are: {available_named_configs}',
+            print_traceback,
+            filter_traceback,
+            print_usage,
+        )
+        match = suggest(str(named_config), [str(n) for n in available_named_configs])
+        if match:
+            add_hint(self, f"Named config {named_config!r} not found.{match}")
+        elif str(named_config).endswith((".json", ".yaml", ".yml", ".pickle", ".pkl")):
+            add_hint(self, f"Config file {named_config!r} does not exist; check the path.")
+
+
+class SignatureError(SacredError, TypeError):
+    """Arguments given to a captured function do not fit its signature."""
+
+    __module__ = _SACRED_MODULE
+
+    def __init__(
+        self,
+        message: str,
+        print_traceback: bool = True,
+        filter_traceback: str = "always",
+        print_usage: bool = False,
+    ) -> None:
+        super().__init__(message, print_traceback, filter_traceback, print_usage)
+
+
+class ObserverError(SacredliteError):
+    """An observer cannot be attached, or an observer error that must not fail the run."""
+
+    __module__ = _SACRED_MODULE
+
+
+class CommandLineError(SacredliteError, ValueError):
+    """Bad flags or flag values on the command line."""
+
+
+class SacredInterrupt(Exception):  # noqa: N818 - Sacred's public name
+    """Raise inside a run to end it as interrupted with the status in ``STATUS``."""
+
+    __module__ = _SACRED_MODULE
+    STATUS = "INTERRUPTED"
+
+
+class TimeoutInterrupt(SacredInterrupt):
+    """Raise inside a run to end it with status ``TIMEOUT``."""
+
+    __module__ = _SACRED_MODULE
+    STATUS = "TIMEOUT"

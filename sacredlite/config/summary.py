@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import pprint
-from collections.abc import Iterable, Mapping
-from typing import Any
-
-from .paths import iterate_flattened
-
-_NUMBERS = (int, float)
-
-
-def type_changed(old: Any, new: Any) -> bool:
-    """Return whether replacing *old* by *new* changes its type (int<->float does not)."""
-    if old is None or new is None:
-        return False
-    if isinstance(old, _NUMBERS) and isinstance(new, _NUMBERS):
-        return isinstance(old, bool) != isinstance(new, bool)
-    return type(old) is not type(new)
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 
 def _prefixes(path: str) -> list[str]:
@@ -94,69 +81,125 @@ class ConfigSummary(dict[str, Any]):
         self.modified -= self.added
 
 
-_COLOURS = {"added": "\033[32m", "modified": "\033[34m", "typechanged": "\033[31m"}
-_RESET = "\033[0m"
+# -- print_config's text (Sacred's layout and colours) ---------------------------------------
+COLOR_DIRTY = "\033[31m"
+COLOR_TYPECHANGED = "\033[31m"
+COLOR_ADDED = "\033[32m"
+COLOR_MODIFIED = "\033[34m"
+COLOR_DOC = "\033[2m"
+ENDC = "\033[0m"
+
+_DOC_KEY = "__doc__"  # a config scope's docstring, shown first, dimmed
+_DOC_COLUMN = 35
+_PRINTER = pprint.PrettyPrinter()
 
 
-def _mark(path: str, summary: ConfigSummary) -> str | None:
-    if path in summary.typechanged:
-        return "typechanged"
-    if path in summary.added:
-        return "added"
-    if path in summary.modified:
-        return "modified"
-    return None
+class ConfigEntry(NamedTuple):
+    """A config value as ``print_config`` shows it."""
+
+    key: str
+    value: Any
+    added: bool
+    modified: bool
+    typechanged: tuple[type, type] | None
+    doc: str | None
 
 
-def format_config(config: Mapping[str, Any], summary: ConfigSummary, colour: bool) -> str:
-    """Render *config* as Sacred's ``print_config`` does, marking what changed.
+class PathEntry(NamedTuple):
+    """A non-empty section of the config (``key:`` followed by its entries)."""
 
-    With *colour* the marks are ANSI colours (modified blue, added green, typechanged red);
-    without, each changed line ends with ``[modified]``/``[added]``/``[typechanged]``.
-    """
-    legend = "Configuration (modified, added, typechanged, doc):"
-    if colour:
-        legend = (
-            f"Configuration ({_COLOURS['modified']}modified{_RESET}, "
-            f"{_COLOURS['added']}added{_RESET}, {_COLOURS['typechanged']}typechanged{_RESET}, "
-            "doc):"
-        )
-    lines = [legend]
-    lines.extend(_format_entries(config, "", 1, summary, colour))
-    return "\n".join(lines)
-
-
-def _format_entries(
-    config: Mapping[str, Any], prefix: str, depth: int, summary: ConfigSummary, colour: bool
-) -> list[str]:
-    lines: list[str] = []
-    indent = "  " * depth
-    simple = sorted((k, v) for k, v in config.items() if not _is_section(v))
-    sections = sorted((k, v) for k, v in config.items() if _is_section(v))
-    for key, value in simple + sections:
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if _is_section(value):
-            text = f"{indent}{key}:"
-        else:
-            text = f"{indent}{key} = {pprint.pformat(value, width=200)}"
-        mark = _mark(path, summary)
-        doc = summary.docs.get(path)
-        if mark and colour:
-            text = f"{_COLOURS[mark]}{text}{_RESET}"
-        elif mark:
-            text = f"{text}  [{mark}]"
-        if doc:
-            text = f"{text.ljust(40)}  # {doc}"
-        lines.append(text)
-        if _is_section(value):
-            lines.extend(_format_entries(value, path, depth + 1, summary, colour))
-    return lines
+    key: str
+    added: bool
+    modified: bool
+    typechanged: tuple[type, type] | None
+    doc: str | None
 
 
 def _is_section(value: Any) -> bool:
-    return isinstance(value, Mapping) and bool(value)
+    return isinstance(value, dict) and bool(value)
 
 
-def flat_paths(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``{dotted path: leaf value}`` of *config*."""
-    return dict(iterate_flattened(config))
+def _ordered(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The docstring first, then plain values, then sections, each sorted by key."""
+
+    def order(item: tuple[Any, Any]) -> tuple[int, str]:
+        key, value = item
+        if key == _DOC_KEY:
+            return 0, ""
+        return (2 if _is_section(value) else 1), str(key)
+
+    return sorted(config.items(), key=order)
+
+
+def iterate_marked(
+    config: Mapping[str, Any], summary: ConfigSummary, prefix: str = ""
+) -> Iterator[tuple[str, ConfigEntry | PathEntry]]:
+    """Yield ``(dotted path, entry)`` for every value and section, in ``print_config`` order."""
+    for key, value in _ordered(config):
+        path = _joined(prefix, str(key))
+        marks = (
+            path in summary.added,
+            path in summary.modified,
+            summary.typechanged.get(path),
+            summary.docs.get(path),
+        )
+        if _is_section(value):
+            yield path, PathEntry(str(key), *marks)
+            yield from iterate_marked(value, summary, path)
+        else:
+            yield path, ConfigEntry(str(key), value, *marks)
+
+
+def format_entry(indent: int, entry: ConfigEntry | PathEntry, colour: bool = True) -> str:
+    """Return one ``print_config`` line (several for a long value or a docstring).
+
+    The colour shows what the updates did: red type changed, green added, blue modified;
+    a docstring and the ``# doc`` comments are dimmed.
+    """
+    pad = " " * indent
+    color = ""
+    if entry.typechanged:
+        color = COLOR_TYPECHANGED
+    elif entry.added:
+        color = COLOR_ADDED
+    elif entry.modified:
+        color = COLOR_MODIFIED
+    if isinstance(entry, ConfigEntry) and entry.key == _DOC_KEY:
+        color = COLOR_DOC
+        text = pad + '"""' + str(entry.value).replace("\n", "\n" + pad) + '"""'
+    elif isinstance(entry, ConfigEntry):
+        text = f"{pad}{entry.key} = {_PRINTER.pformat(entry.value)}"
+    else:
+        text = f"{pad}{entry.key}:"
+    if entry.doc:
+        doc = f"{COLOR_DOC}# {entry.doc}{ENDC}" if colour else f"# {entry.doc}"
+        if len(text) <= _DOC_COLUMN:
+            text = f"{text:<{_DOC_COLUMN}}  {doc}"
+        else:
+            text += "    " + doc
+    if not colour or not color:
+        return text
+    return color + text + ENDC
+
+
+def format_config(
+    config: Mapping[str, Any], summary: ConfigSummary | None = None, colour: bool = True
+) -> str:
+    """Return the text ``print_config`` prints for *config*, as Sacred's.
+
+    Args:
+        config: the run's config.
+        summary: what the updates changed, and the docs (``run.config_modifications``).
+        colour: Sacred always writes ANSI colours, piped or not; ``False`` leaves them out.
+    """
+    summary = ConfigSummary() if summary is None else summary
+    legend = (
+        f"({COLOR_MODIFIED}modified{ENDC}, {COLOR_ADDED}added{ENDC}, "
+        f"{COLOR_TYPECHANGED}typechanged{ENDC}, {COLOR_DOC}doc{ENDC})"
+        if colour
+        else "(modified, added, typechanged, doc)"
+    )
+    lines = [f"Configuration {legend}:"]
+    for path, entry in iterate_marked(config, summary):
+        lines.append(format_entry(2 + 2 * path.count("."), entry, colour))
+    return "\n".join(lines)

@@ -1,70 +1,137 @@
-"""Parse ``with`` updates from the command line (internal).
+"""Parse ``with`` updates from the command line exactly as Sacred does (internal).
 
 ``with a=1 optimizer.lr=0.1 name=adam fast`` gives the updates
 ``{"a": 1, "optimizer": {"lr": 0.1}, "name": "adam"}`` and the named configs ``["fast"]``.
-Values parse as Python literals and fall back to strings.
+A value is a Python literal (restored like a stored config, so ``{"py/tuple": [1, 2]}`` is a
+tuple) or, when it is none, the text itself. Whatever Sacred accepts is accepted the same
+way; :func:`update_hints` only explains, when a run then fails, updates that look mistaken.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import ConfigUpdateError
-from .paths import set_by_dotted_path
-
 CONFIG_FILE_EXTENSIONS = (".json", ".yaml", ".yml", ".pickle", ".pkl")
+_JSONPICKLE_TAGS = ("py/", "json://")
 
 
-def parse_value(text: str) -> Any:
-    """Return *text* as a Python literal, or as the string itself if it is none."""
+def _has_jsonpickle_tags(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (isinstance(k, str) and k.startswith(_JSONPICKLE_TAGS)) or _has_jsonpickle_tags(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_jsonpickle_tags(v) for v in value)
+    return False
+
+
+def restore(value: Any) -> Any:
+    """Return *value* as a stored config would come back: through JSON and jsonpickle.
+
+    Tuples become lists and dict keys strings; ``py/`` tags are decoded. A value JSON cannot
+    hold (bytes, complex, set) raises ``TypeError``, as in Sacred.
+    """
+    text = json.dumps(value)
+    flat = json.loads(text)
+    if not _has_jsonpickle_tags(flat):
+        return flat  # nothing for jsonpickle to decode: leave it unimported
+    import jsonpickle
+
+    return jsonpickle.decode(text, keys=True, on_missing="error")
+
+
+def convert_value(text: str, strict: bool | None = None) -> Any:
+    """Return *text* as a Python literal, or the text itself if it is none.
+
+    Args:
+        text: the value part of ``KEY=VALUE``.
+        strict: raise instead of falling back to the text (default:
+            ``SETTINGS.COMMAND_LINE.STRICT_PARSING``).
+    """
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return restore(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        if strict is None:
+            from ..settings import SETTINGS
+
+            strict = bool(SETTINGS.COMMAND_LINE.STRICT_PARSING)
+        if strict:
+            raise
         return text
 
 
-def _check_key(update: str, key: str) -> None:
-    if not key:
-        raise ConfigUpdateError(update, "the key before '=' is empty")
-    for part in key.split("."):
-        if not part:
-            raise ConfigUpdateError(update, f"the key {key!r} has an empty part")
-        if not part.isidentifier():
-            raise ConfigUpdateError(update, f"{part!r} is not a valid config key")
+def _assign(updates: dict[str, Any], path: str, value: Any) -> None:
+    """Set *value* at dotted *path*; like Sacred, a non-dict on the way raises TypeError."""
+    *parents, last = path.split(".")
+    current: Any = updates
+    for key in parents:
+        if key not in current:
+            current[key] = {}
+        current = current[key]
+    current[last] = value
 
 
-def parse_update(update: str) -> tuple[str, Any]:
-    """Split one ``KEY=VALUE`` update into a dotted key and a parsed value."""
-    key, sep, raw = update.partition("=")
-    if not sep:
-        raise ConfigUpdateError(update, "there is no '='")
-    key = key.strip()
-    _check_key(update, key)
-    if not raw.strip():
-        raise ConfigUpdateError(update, f"the value for {key!r} is empty")
-    return key, parse_value(raw.strip())
+def get_config_updates(updates: Sequence[str] | None) -> tuple[dict[str, Any], list[str]]:
+    """Return ``(config updates, named configs)`` from the ``with`` arguments (Sacred's).
 
-
-def parse_config_updates(updates: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Return ``(nested config updates, named config names)`` from ``with`` arguments.
-
-    Arguments without ``=`` name named configs (or config files, by extension).
+    ``KEY=VALUE`` sets a (dotted) key, surrounding whitespace removed; a word without ``=``
+    names a named config or a config file; empty arguments are skipped.
     """
     config_updates: dict[str, Any] = {}
     named_configs: list[str] = []
-    for update in updates:
-        if "=" not in update:
-            name = update.strip()
-            if not name or (
-                not name.endswith(CONFIG_FILE_EXTENSIONS)
-                and not all(p.isidentifier() for p in name.split("."))
-            ):
-                raise ConfigUpdateError(
-                    update, "it is neither KEY=VALUE nor the name of a named config"
-                )
-            named_configs.append(name)
+    for update in updates or ():
+        if update == "":
             continue
-        key, value = parse_update(update)
-        set_by_dotted_path(config_updates, key, value)
+        path, sep, value = update.partition("=")
+        if sep:
+            _assign(config_updates, path.strip(), convert_value(value.strip()))
+        else:
+            named_configs.append(path)
     return config_updates, named_configs
+
+
+def parse_config_updates(updates: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """Alias of :func:`get_config_updates` (sacredlite's earlier name)."""
+    return get_config_updates(updates)
+
+
+def _key_problem(key: str) -> str | None:
+    if not key:
+        return "its key is empty"
+    parts = key.split(".")
+    if any(not part for part in parts):
+        return f"the key {key!r} has an empty part"
+    bad = [part for part in parts if not part.isidentifier()]
+    if bad:
+        return f"{bad[0]!r} is not a valid config key"
+    return None
+
+
+def update_hints(updates: Iterable[str] | None) -> list[str]:
+    """Return one line per ``with`` argument that looks mistaken, for when a run fails.
+
+    Sacred accepts these (``=3`` sets the key ``""``, ``a b=1`` the key ``"a b"``), so they
+    are no error by themselves; the command line prints the hints before the error they lead
+    to.
+    """
+    hints = []
+    for update in updates or ():
+        if not update:
+            continue
+        key, sep, _ = update.partition("=")
+        if sep:
+            problem = _key_problem(key.strip())
+        elif " " in update.strip() or not update.strip():
+            problem = "it is neither KEY=VALUE nor the name of a named config"
+        else:
+            problem = None
+        if problem:
+            hints.append(
+                f"The update {update!r} looks mistaken: {problem}. Write updates as "
+                "KEY=VALUE, e.g. 'lr=0.1' or 'optimizer.name=\"adam\"'."
+            )
+    return hints

@@ -395,7 +395,7 @@ def format_dependencies(ex_info: Mapping[str, Any], color: bool = False) -> str:
             mark = "M" if repo.get("dirty") else " "
             if color and repo.get("dirty"):
                 mark = "\033[31mM"
-            end = "\033[0m" if color and repo.get("dirty") else ""
+            end = "\033[0m" if color else ""  # Sacred resets after every repository line
             url = repo.get("url") or "<no remote>"
             commit = repo.get("commit") or "<no commit>"
             lines.append(f"{mark} {url:<43}  {commit}{end}")

@@ -99,7 +99,7 @@ def test_print_config_from_a_script_shows_docs(project):
     """print_config shows entries with their comment docs and marks updates."""
     out = run_script(project, "print_config", "with", "a=5")
     assert out.returncode == 0, out.stderr
-    assert "a = 5  [modified]" in out.stdout and "# first value" in out.stdout
+    assert "\033[34m  a = 5 " in out.stdout and "# first value" in out.stdout  # blue: modified
 
 
 def test_ingredient_module_is_recorded_as_a_source(tmp_path):
