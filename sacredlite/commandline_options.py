@@ -199,16 +199,29 @@ def priority_option(args: Any, run: Run) -> None:
 @cli_option("-e", "--enforce_clean", is_flag=True)
 def enforce_clean_option(args: Any, run: Run) -> None:
     """Fail if any version control repository is dirty."""
+    from .errors import add_hint
+
     repositories = run.experiment_info["repositories"]
     if not repositories:
-        raise RuntimeError(
-            "No version control detected. Cannot enforce clean repository.\n"
-            "Make sure that your sources under VCS and the corresponding python package is "
-            "installed."
+        raise add_hint(
+            RuntimeError(
+                "No version control detected. Cannot enforce clean repository.\n"
+                "Make sure that your sources under VCS and the corresponding python package "
+                "is installed."
+            ),
+            "--enforce_clean: no git repository holds the experiment's sources; commit them "
+            "to git or drop -e.",
         )
     for repo in repositories:
         if repo["dirty"]:
-            raise RuntimeError(f'EnforceClean: Uncommited changes in the "{repo}" repository.')
+            from .info.git import dirty_files
+
+            shown = {key: repo.get(key) for key in ("url", "commit", "dirty")}  # Sacred's keys
+            changed = ", ".join(dirty_files(repo)) or "uncommitted changes"
+            raise add_hint(
+                RuntimeError(f'EnforceClean: Uncommited changes in the "{shown}" repository.'),
+                f"--enforce_clean: the repository is dirty ({changed}); commit or stash first.",
+            )
 
 
 @cli_option("-p", "--print-config", is_flag=True)

@@ -192,14 +192,10 @@ class Scaffold:
             layer: ConfigLayer = ConfigDict(load_config_file(config_name))
         else:
             if config_name not in self.named_configs:
-                from .errors import suggest
-
-                error = NamedConfigNotFoundError(
+                raise NamedConfigNotFoundError(
                     named_config=config_name,
                     available_named_configs=tuple(self.named_configs.keys()),
                 )
-                error.hint = suggest(config_name, self.named_configs).strip()  # type: ignore[attr-defined]
-                raise error
             layer = self.named_configs[config_name]
         result = layer(
             fixed=self.get_config_updates_recursive(), preset=self.presets, fallback=self.fallback
@@ -321,14 +317,9 @@ def _function_rnd(stream: _SeedStream, index: int) -> Any:
 
 
 def _config_added(key: str, config: dict[str, Any], captured_args: Iterable[str]) -> Exception:
-    """Sacred's ConfigAddedError, with sacredlite's suggestion of close keys as a hint."""
-    error = ConfigAddedError(key, config=config)
-    from .errors import suggest
-
-    leaf = key.rsplit(".", 1)[-1]
-    names = {a.rsplit(".", 1)[-1] for a in captured_args} - set(ConfigAddedError.SPECIAL_ARGS)
-    error.hint = suggest(leaf, names).strip()  # type: ignore[attr-defined]
-    return error
+    """Sacred's ConfigAddedError (Sacred's message), with close keys as a hint."""
+    names = {arg.rsplit(".", 1)[-1] for arg in captured_args}
+    return ConfigAddedError(key, config=config, captured_args=names, print_suggestions=False)
 
 
 # -- the steps ----------------------------------------------------------------------------

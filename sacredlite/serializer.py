@@ -48,3 +48,13 @@ def restore(flat: Any) -> Any:
 
     _register_handlers()
     return jsonpickle.decode(json.dumps(flat), keys=True, on_missing="error")
+
+
+def __getattr__(name: str) -> Any:
+    """``sacredlite.serializer.json`` is jsonpickle itself, as in Sacred."""
+    if name == "json":
+        import jsonpickle
+
+        _register_handlers()
+        return jsonpickle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

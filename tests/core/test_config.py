@@ -9,7 +9,7 @@ import pytest
 
 from sacredlite import Experiment, Ingredient
 from sacredlite.config.custom_containers import DogmaticList
-from sacredlite.errors import ConfigAddedError, NamedConfigNotFoundError, SacredError
+from sacredlite.errors import ConfigAddedError, NamedConfigNotFoundError, SacredError, hints_of
 
 QUIET = {"--capture": "sys"}
 
@@ -152,7 +152,7 @@ def test_unknown_named_config_suggests_close_names(ex):
     assert str(info.value) == (
         "Named config not found: \"variant_b\". Available config values are: ('variant_a',)"
     )
-    assert info.value.hint == "Did you mean 'variant_a'?"
+    assert hints_of(info.value) == ["Named config 'variant_b' not found. Did you mean 'variant_a'?"]
 
 
 def test_added_key_raises_with_suggestion_unless_forced(ex, caplog):
@@ -174,7 +174,9 @@ def test_added_key_raises_with_suggestion_unless_forced(ex, caplog):
         "Conflicting configuration values:\n"
         "  lr_rate=0.5"
     )
-    assert info.value.hint == "Did you mean 'lr'?"
+    assert hints_of(info.value) == [
+        "Config key 'lr_rate' is not used by any captured function. Did you mean 'lr'?"
+    ]
     with caplog.at_level(logging.WARNING):
         run = ex.run(config_updates={"lr_rate": 0.5}, options={**QUIET, "--force": True})
     assert run.config["lr_rate"] == 0.5
