@@ -1,33 +1,48 @@
-"""Metric files of a file-storage run: the append-only side file and the final metrics.json.
+"""Metric files of a file-storage run: Sacred's ``metrics.json`` and an append-only side file.
 
-Sacred's FileStorageObserver rewrites the whole ``metrics.json`` on every flush, which is
-quadratic in the number of points. :class:`~sacredlite.observers.file.FileStorageObserver`
-instead appends each ``log_metrics`` batch to a side file and writes ``metrics.json`` once,
-at the end of the run. This module defines both files and is the one place that reads them,
-so the dashboard and the query tools call :func:`read_metrics` for live, finished and
-crashed runs alike. It imports only the standard library.
+Sacred's FileStorageObserver rewrites the whole ``metrics.json`` on every ``log_metrics``,
+which is quadratic in the number of points. :class:`MetricsWriter` keeps Sacred's
+observable behaviour while a run's metrics are small and appends beyond that:
 
-``<run_dir>/metrics.jsonl`` (the side file, beyond Sacred)
-    UTF-8 text, one JSON object per line, one line per ``log_metrics`` call, appended with a
-    single write and never rewritten::
+* While the points of a run take at most :data:`LIVE_LIMIT` bytes as JSON (about 20,000
+  to 40,000 points), ``metrics.json`` is rewritten, atomically, after every batch: it
+  always holds every point, as Sacred's does. Each rewrite costs at most ``LIVE_LIMIT``.
+* Past that bound, ``metrics.json`` stays as it was and each batch is appended, with one
+  write, to the side file ``metrics.jsonl`` (O(new points)). When the run ends,
+  ``metrics.json`` is written once more with every point and the side file is removed.
 
-        {"loss":{"steps":[0,1],"values":[0.9,0.7],"timestamps":["2026-11-28T00:32:23.123456","2026-11-28T00:32:23.223456"]}}
-
-    Each key is a metric name holding only the points new in that batch; ``timestamps``
-    are naive-UTC ISO 8601 strings, as in ``metrics.json``. ``NaN``/``Infinity`` are written
-    the way Python's :mod:`json` writes them. A line that does not end in a newline (the
-    process died mid-write) or does not parse is ignored by readers.
+This module defines both files and is the one place that reads them: :func:`read_metrics`
+returns the points of live, finished and crashed runs alike; the run store follows the
+same rules through :func:`side_file_base` and :func:`side_file_continues`. It imports only
+the standard library.
 
 ``<run_dir>/metrics.json`` (Sacred's file)
-    ``{name: {"steps": [...], "timestamps": [...], "values": [...]}}``, written atomically
-    when the run ends (completed, failed or interrupted), laid out byte for byte as Sacred
-    writes it (``sort_keys=True, indent=2``); the side file is removed afterwards. Once
-    ``metrics.json`` exists it is complete: a side file found beside it is a leftover of a
-    crash between the two steps and is ignored.
+    ``{name: {"steps": [...], "timestamps": [...], "values": [...]}}``, laid out byte for
+    byte as Sacred writes it (``sort_keys=True, indent=2``), always through a temporary
+    file and ``os.replace``. Timestamps are naive-UTC ISO 8601 strings.
+
+``<run_dir>/metrics.jsonl`` (the side file, beyond Sacred)
+    UTF-8 text, one JSON value per line, appended and never rewritten. The first line is
+    the base, ``["base", {name: points}]``: how many points of each metric ``metrics.json``
+    held when the side file began. Every other line is one batch holding only its new
+    points::
+
+        ["base",{"loss":20000}]
+        {"loss":{"steps":[20000,20001],"values":[0.9,0.7],"timestamps":["2026-11-28T00:32:23.123456","2026-11-28T00:32:23.223456"]}}
+
+    ``NaN``/``Infinity`` are written the way Python's :mod:`json` writes them. A line that
+    does not end in a newline (the process died mid-write) or does not parse is ignored.
+
+    The side file continues ``metrics.json`` exactly when the point counts in
+    ``metrics.json`` equal its base (or ``metrics.json`` is missing): then a reader appends
+    its batches. Once the run has ended, ``metrics.json`` holds more points than the base,
+    so a side file left behind by a crash between the final write and its removal is
+    ignored. (A side file without a base line, written by earlier versions, continues only
+    a missing ``metrics.json``.)
 
 ``<run_dir>/.metrics_spill/`` (temporary)
     Encoded points of a long run that outgrew the writer's memory budget; removed when
-    ``metrics.json`` is written. Readers ignore it.
+    ``metrics.json`` is written at the end. Readers ignore it.
 """
 
 from __future__ import annotations
@@ -36,11 +51,12 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "LIVE_LIMIT",
     "METRICS_FILE",
     "SIDE_FILE",
     "MetricsWriter",
@@ -49,6 +65,8 @@ __all__ = [
     "finalize_metrics",
     "iso_utc",
     "read_metrics",
+    "side_file_base",
+    "side_file_continues",
     "write_atomic",
 ]
 
@@ -56,7 +74,12 @@ METRICS_FILE = "metrics.json"
 """Sacred's metrics file, present once a run has ended."""
 
 SIDE_FILE = "metrics.jsonl"
-"""The append-only side file of a running (or crashed) run."""
+"""The append-only side file of a run whose metrics outgrew :data:`LIVE_LIMIT`."""
+
+LIVE_LIMIT = 1 << 20
+"""Bytes of JSON-encoded points up to which ``metrics.json`` is rewritten after each batch."""
+
+_BASE = "base"
 
 _SCALARS = (int, float, str, bool, type(None))
 _ITEM_SEP = ",\n      "  # Sacred's indent=2 at the depth of a metric's lists
@@ -161,11 +184,14 @@ SPILL_DIR = ".metrics_spill"
 
 
 class MetricsWriter:
-    """Write one run's metrics: append each batch to the side file, ``metrics.json`` at the end.
+    """Write one run's metrics: ``metrics.json`` while they are small, then the side file.
 
-    Every batch costs O(its points): it is encoded once and appended with one write. The
-    points are also kept as encoded text (about 25-65 bytes per point, far less than Python
-    objects) so that :meth:`finish` only concatenates: a million points are written in a
+    Each batch is encoded once. While the run's points take at most *live_limit* bytes,
+    ``metrics.json`` is rewritten with every point after each batch (Sacred's behaviour,
+    at most *live_limit* bytes per batch); past that, each batch is appended to the side
+    file with one write, and :meth:`finish` writes ``metrics.json`` once at the end. The
+    points are kept as encoded text (about 25-65 bytes per point, far less than Python
+    objects) so that writing ``metrics.json`` only concatenates: a million points take a
     fraction of a second. Beyond *memory_limit* bytes the text moves to one spill file per
     metric and field in ``<run_dir>/.metrics_spill/`` (removed by :meth:`finish`), so a run
     of any length holds a bounded amount of memory.
@@ -173,43 +199,74 @@ class MetricsWriter:
     Args:
         run_dir: the run's directory.
         memory_limit: bytes of encoded points to hold in memory before spilling to disk.
+        live_limit: bytes of encoded points up to which ``metrics.json`` is kept complete
+            during the run (at most *memory_limit*).
     """
 
-    def __init__(self, run_dir: str | os.PathLike[str], memory_limit: int = 64 << 20) -> None:
+    def __init__(
+        self,
+        run_dir: str | os.PathLike[str],
+        memory_limit: int = 64 << 20,
+        live_limit: int = LIVE_LIMIT,
+    ) -> None:
         self.run_dir = os.fspath(run_dir)
         self.memory_limit = memory_limit
+        self.live_limit = min(live_limit, memory_limit)
         self._parts: dict[str, tuple[list[_Fragment], list[_Fragment], list[_Fragment]]] = {}
+        self._counts: dict[str, int] = {}  # points per metric so far
         self._held = 0
+        self._live = True  # metrics.json still holds every point
         self._spill: dict[str, int] | None = None  # name -> spill file number, once spilling
         self._resync = False
         self._finished = False
 
     def add(self, metrics_by_name: Mapping[str, Mapping[str, Iterable[Any]]]) -> None:
-        """Append a ``log_metrics`` batch, ``{name: {"steps", "values", "timestamps"}}``."""
-        encoded = []
+        """Store a ``log_metrics`` batch, ``{name: {"steps", "values", "timestamps"}}``.
+
+        Safe to retry after it raised: nothing is kept until the batch is written.
+        """
+        encoded: list[_Encoded] = []
         for name, series in metrics_by_name.items():
-            steps = _fragments(list(series["steps"]))
+            step_list = list(series["steps"])
+            steps = _fragments(step_list)
             stamps = _stamp_fragments(list(series["timestamps"]))
             values = _fragments(list(series["values"]))
-            encoded.append((str(name), steps, stamps, values))
+            encoded.append((str(name), len(step_list), (steps, stamps, values)))
         if not encoded:
             return
-        line = ",".join(
-            f'{json.dumps(name)}:{{"steps":[{st[0]}],"values":[{va[0]}],"timestamps":[{ts[0]}]}}'
-            for name, st, ts, va in encoded
-        )
-        try:
-            append_metrics(self.run_dir, "{" + line + "}\n", resync=self._resync)
-        except BaseException:
-            self._resync = True  # a retry first closes the torn line this may have left
-            raise
-        self._resync = False
-        for name, *frags in encoded:
-            self._keep(name, tuple(frags))
+        if self._finished:  # points after the end (rare): merge them into metrics.json
+            self._merge_late(encoded)
+            return
+        size = sum(len(f[0]) + len(f[1] or "") for _, _, frags in encoded for f in frags)
+        if self._live and self._held + size <= self.live_limit:
+            self._write_final(encoded)
+        else:
+            line = _batch_line(encoded)
+            if self._live:  # the side file begins: record what metrics.json holds
+                line = json.dumps([_BASE, self._counts], separators=(",", ":")) + "\n" + line
+            try:
+                append_metrics(self.run_dir, line, resync=self._resync)
+            except BaseException:
+                self._resync = True  # a retry first closes the torn line this may have left
+                raise
+            self._resync = False
+            self._live = False
+        for name, count, frags in encoded:
+            self._counts[name] = self._counts.get(name, 0) + count
+            self._keep(name, frags)
+
+    def _merge_late(self, encoded: list[_Encoded]) -> None:
+        metrics = read_metrics(self.run_dir)
+        for name, series in json.loads(_batch_line(encoded)).items():
+            target = metrics.setdefault(name, {"steps": [], "timestamps": [], "values": []})
+            for key in _KEYS:
+                target[key].extend(series[key])
+        write_atomic(os.path.join(self.run_dir, METRICS_FILE), dump_metrics(metrics))
+        side = os.path.join(self.run_dir, SIDE_FILE)
+        if os.path.exists(side):
+            os.remove(side)
 
     def _keep(self, name: str, fragments: tuple[_Fragment, ...]) -> None:
-        if self._finished:  # finish() merges late points from the side file
-            return
         if self._spill is not None:
             self._append_spill(name, fragments)
             return
@@ -241,7 +298,7 @@ class MetricsWriter:
                 with open(self._spill_path(number, key), "ab") as file:
                     file.write((_ITEM_SEP + text if file.tell() else text).encode())
 
-    def _write_list(self, file: Any, name: str, index: int) -> None:
+    def _write_list(self, file: Any, name: str, index: int, extra: _Fragment | None) -> None:
         if self._spill is not None:
             path = self._spill_path(self._spill.get(name, -1), _KEYS[index])
             if not os.path.exists(path):
@@ -252,7 +309,9 @@ class MetricsWriter:
                 shutil.copyfileobj(spilled, file, 1 << 20)
             file.write(b"\n    ]")
             return
-        part = self._parts[name][index]
+        part = list(self._parts.get(name, ([], [], []))[index])
+        if extra is not None and extra[0]:
+            part.append(extra)
         if not part:
             file.write(b"[]")
             return
@@ -263,39 +322,63 @@ class MetricsWriter:
             file.write(_layout(fragment).encode())
         file.write(b"\n    ]")
 
-    def finish(self) -> None:
-        """Write ``metrics.json`` atomically and remove the side file (nothing if no metrics)."""
-        side = os.path.join(self.run_dir, SIDE_FILE)
+    def _write_final(self, extra: Sequence[_Encoded] = ()) -> None:
+        """Write ``metrics.json`` atomically from the kept points plus *extra* (not kept yet)."""
         final = os.path.join(self.run_dir, METRICS_FILE)
-        if self._finished:  # points that came after the end: merge them in (rare, slower)
-            if os.path.exists(side):
-                metrics = read_metrics(self.run_dir)
-                _read_side_file(side, metrics)
-                write_atomic(final, dump_metrics(metrics))
-                os.remove(side)
+        more = {name: frags for name, _, frags in extra}
+        tmp = f"{final}.tmp{os.getpid()}_{threading.get_ident()}"
+        # Written piece by piece: joining one 100 MB string first would copy it several times.
+        # Every fragment is ASCII (the JSON encoder escapes the rest).
+        try:
+            with open(tmp, "wb") as file:
+                file.write(b"{")
+                for i, name in enumerate(sorted(self._parts.keys() | more.keys())):
+                    file.write(f"{',' if i else ''}\n  {json.dumps(name)}: {{".encode())
+                    frags = more.get(name)
+                    for j, key in enumerate(_KEYS):
+                        file.write(f'{"," if j else ""}\n    "{key}": '.encode())
+                        self._write_list(file, name, j, frags[j] if frags else None)
+                    file.write(b"\n  }")
+                file.write(b"\n}")
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def finish(self) -> None:
+        """Write the complete ``metrics.json`` and remove the side file (nothing if no metrics)."""
+        if self._finished:
             return
         self._finished = True
+        side = os.path.join(self.run_dir, SIDE_FILE)
         if not self._parts:
             if os.path.exists(side):
                 finalize_metrics(self.run_dir)
             return
-        tmp = f"{final}.tmp{os.getpid()}_{threading.get_ident()}"
-        # Written piece by piece: joining one 100 MB string first would copy it several times.
-        # Every fragment is ASCII (the JSON encoder escapes the rest).
-        with open(tmp, "wb") as file:
-            file.write(b"{")
-            for i, name in enumerate(sorted(self._parts)):
-                file.write(f"{',' if i else ''}\n  {json.dumps(name)}: {{".encode())
-                for j, key in enumerate(_KEYS):
-                    file.write(f'{"," if j else ""}\n    "{key}": '.encode())
-                    self._write_list(file, name, j)
-                file.write(b"\n  }")
-            file.write(b"\n}")
-        os.replace(tmp, final)
+        if not self._live:  # while live, metrics.json is complete already
+            self._write_final()
         if os.path.exists(side):
             os.remove(side)
         if self._spill is not None:
             shutil.rmtree(os.path.join(self.run_dir, SPILL_DIR), ignore_errors=True)
+
+
+_Encoded = tuple[str, int, tuple[_Fragment, _Fragment, _Fragment]]
+"""One metric of a batch: its name, its number of points, and its encoded steps,
+timestamps and values."""
+
+
+def _batch_line(encoded: list[_Encoded]) -> str:
+    """Return the side-file line of a batch (compact JSON and a newline)."""
+    return (
+        "{"
+        + ",".join(
+            f'{json.dumps(name)}:{{"steps":[{st[0]}],"values":[{va[0]}],"timestamps":[{ts[0]}]}}'
+            for name, _, (st, ts, va) in encoded
+        )
+        + "}\n"
+    )
 
 
 def append_metrics(run_dir: str | os.PathLike[str], line: str, *, resync: bool = False) -> None:
@@ -316,23 +399,91 @@ def append_metrics(run_dir: str | os.PathLike[str], line: str, *, resync: bool =
         os.close(fd)
 
 
-def _read_side_file(path: str, into: dict[str, dict[str, list[Any]]]) -> None:
+def _read_side_file(path: str) -> tuple[dict[str, int] | None, list[dict[str, Any]]]:
+    """Return the side file's base (``None`` without one) and its complete batches."""
     with open(path, "rb") as file:
         data = file.read()
+    base: dict[str, int] | None = None
+    batches: list[dict[str, Any]] = []
     for raw in data.split(b"\n")[:-1]:  # the part after the last newline is torn or empty
         try:
-            batch = json.loads(raw)
+            line = json.loads(raw)
         except ValueError:
             continue
-        if not isinstance(batch, dict):
-            continue
+        if isinstance(line, dict):
+            batches.append(line)
+        elif _is_base(line) and base is None and not batches:
+            base = line[1]
+    return base, batches
+
+
+def _is_base(line: Any) -> bool:
+    return isinstance(line, list) and len(line) == 2 and line[0] == _BASE and type(line[1]) is dict
+
+
+def side_file_base(path: str | os.PathLike[str]) -> dict[str, int] | None:
+    """Return the base line of a side file (``{name: points}``), or ``None`` if it has none.
+
+    Reads only up to the first line that parses (a retry may have put the base after a line
+    torn by a failed write).
+    """
+    with open(path, "rb") as file:
+        for raw in file:
+            if not raw.endswith(b"\n"):
+                return None
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            return line[1] if _is_base(line) else None
+    return None
+
+
+def side_file_continues(base: Mapping[str, int] | None, final: Mapping[str, int] | None) -> bool:
+    """Return whether a side file with *base* continues a ``metrics.json`` with *final*.
+
+    Args:
+        base: the side file's base (:func:`side_file_base`).
+        final: the points per metric in ``metrics.json``, or ``None`` if there is none.
+    """
+    if final is None:
+        return True
+    return base is not None and dict(base) == dict(final)
+
+
+def _merge(into: dict[str, dict[str, list[Any]]], batches: list[dict[str, Any]]) -> None:
+    for batch in batches:
         for name, series in batch.items():
+            if not isinstance(series, dict):
+                continue
             target = into.get(name)
             if target is None:
                 target = into[name] = {"steps": [], "timestamps": [], "values": []}
-            target["steps"].extend(series.get("steps", ()))
-            target["timestamps"].extend(series.get("timestamps", ()))
-            target["values"].extend(series.get("values", ()))
+            for key in _KEYS:
+                target[key].extend(series.get(key, ()))
+
+
+def _counts(metrics: Mapping[str, Any]) -> dict[str, int]:
+    return {name: len(series.get("steps", ())) for name, series in metrics.items()}
+
+
+def _read_all(run_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], bool]:
+    """Return every point of a run, and whether the side file held some of them."""
+    final: dict[str, Any] | None = None
+    try:
+        with open(os.path.join(run_dir, METRICS_FILE), encoding="utf-8") as file:
+            final = json.load(file)
+    except FileNotFoundError:
+        pass
+    metrics: dict[str, Any] = final if final is not None else {}
+    try:
+        base, batches = _read_side_file(os.path.join(run_dir, SIDE_FILE))
+    except FileNotFoundError:
+        return metrics, False
+    continues = side_file_continues(base, None if final is None else _counts(final))
+    if continues:
+        _merge(metrics, batches)
+    return metrics, continues
 
 
 def read_metrics(
@@ -340,24 +491,15 @@ def read_metrics(
 ) -> dict[str, dict[str, list[Any]]]:
     """Return a run's metrics, ``{name: {"steps", "timestamps", "values"}}``.
 
-    Reads ``metrics.json`` when the run has ended, otherwise the side file of a running or
-    crashed run (ignoring a torn last line). Timestamps are naive-UTC ISO strings. A run
-    without metrics gives ``{}``.
+    Reads ``metrics.json`` and, when it continues that file, the side file (ignoring a torn
+    last line), for running, finished and crashed runs alike. Timestamps are naive-UTC ISO
+    strings. A run without metrics gives ``{}``.
 
     Args:
         run_dir: the run's directory, e.g. ``runs/7``.
         names: only these metrics (all when ``None``).
     """
-    final = os.path.join(run_dir, METRICS_FILE)
-    metrics: dict[str, dict[str, list[Any]]] = {}
-    try:
-        with open(final, encoding="utf-8") as file:
-            metrics = json.load(file)
-    except FileNotFoundError:
-        try:
-            _read_side_file(os.path.join(run_dir, SIDE_FILE), metrics)
-        except FileNotFoundError:
-            pass
+    metrics, _ = _read_all(run_dir)
     if names is not None:
         wanted = set(names)
         metrics = {k: v for k, v in metrics.items() if k in wanted}
@@ -410,18 +552,14 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
 def finalize_metrics(run_dir: str | os.PathLike[str]) -> bool:
     """Fold the side file into ``metrics.json`` and remove it; return whether it was folded.
 
-    Used by the observer when a run ends, and usable on a crashed run's directory. When
-    ``metrics.json`` exists already, the side file is a leftover and is only removed.
+    Usable on a crashed run's directory. A side file that does not continue
+    ``metrics.json`` is a leftover and is only removed.
     """
     side = os.path.join(run_dir, SIDE_FILE)
-    final = os.path.join(run_dir, METRICS_FILE)
     if not os.path.exists(side):
         return False
-    if os.path.exists(final):
-        os.remove(side)
-        return False
-    metrics: dict[str, dict[str, list[Any]]] = {}
-    _read_side_file(side, metrics)
-    write_atomic(final, dump_metrics(metrics))
+    metrics, continues = _read_all(run_dir)
+    if continues:
+        write_atomic(os.path.join(run_dir, METRICS_FILE), dump_metrics(metrics))
     os.remove(side)
-    return True
+    return continues

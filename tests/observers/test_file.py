@@ -17,6 +17,7 @@ from observer_backends import HOST, META, at, md5_bytes
 from sacredlite.errors import ObserverError
 from sacredlite.observers import FileStorageObserver
 from sacredlite.observers.file_metrics import (
+    LIVE_LIMIT,
     METRICS_FILE,
     SIDE_FILE,
     MetricsWriter,
@@ -44,7 +45,7 @@ class TestLayout:
         obs = FileStorageObserver(tmp_path / "runs")
         run_id = started(obs, ex_info)
         run_dir = tmp_path / "runs" / "1"
-        assert run_id == 1 and obs.dir == str(run_dir)
+        assert run_id == "1" and obs.dir == str(run_dir)
         assert sorted(os.listdir(run_dir)) == ["config.json", "cout.txt", "run.json"]
         run = load(run_dir / "run.json")
         md5 = {rel: m for rel, m in ex_info["sources"]}
@@ -99,19 +100,49 @@ class TestLayout:
             text = (tmp_path / "1" / name).read_text()
             assert text == json.dumps(json.loads(text), sort_keys=True, indent=2), name
 
-    def test_heartbeat_appends_output_and_rewrites_json(
+    def test_heartbeat_stores_whole_output_and_rewrites_json(
         self, tmp_path: Path, ex_info: dict[str, Any]
     ) -> None:
-        """Heartbeats append new output to cout.txt and update heartbeat, result and info."""
+        """Each heartbeat carries the whole output; cout.txt equals it after every beat."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         obs.heartbeat_event({"a": 1}, "line 1\n", at(1), None)
-        obs.heartbeat_event({"a": 2}, "línea 2\n", at(2.5), 0.25)
+        assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == "line 1\n"
+        obs.heartbeat_event({"a": 2}, "line 1\nlínea 2\n", at(2.5), 0.25)
         run = load(tmp_path / "1" / "run.json")
         assert (run["heartbeat"], run["result"]) == ("2026-11-28T00:32:25.623000", 0.25)
         assert load(tmp_path / "1" / "info.json") == {"a": 2}
         assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == "line 1\nlínea 2\n"
-        assert FileStorageObserver.incremental_output is True
+        assert not FileStorageObserver.incremental_output
+
+    @pytest.mark.parametrize(
+        "texts",
+        [
+            ["a\n", "a\nb\n", "a\nb\nc"],  # growing: appended
+            ["a\n10%", "a\n50%", "a\n100%\nnext"],  # a progress bar redraws the last line
+            ["ä\nbé", "ä\nb", "ä\n"],  # the last line shrinks (multi-byte characters)
+            ["one\ntwo\n", "ONE\ntwo\n", ""],  # earlier text changes: cout.txt is replaced
+        ],
+        ids=["append", "last-line", "shrink", "replace"],
+    )
+    def test_cout_follows_every_heartbeat(
+        self, tmp_path: Path, ex_info: dict[str, Any], texts: list[str]
+    ) -> None:
+        """cout.txt holds exactly the latest whole output, however it changed."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        for i, text in enumerate(texts):
+            obs.heartbeat_event({}, text, at(i), None)
+            assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == text
+
+    def test_naive_times_are_stored_as_given(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
+        """Naive datetimes (UTC, as Sacred passes them) are stored with isoformat()."""
+        obs = FileStorageObserver(tmp_path)
+        start, beat = datetime(1999, 5, 4, 3, 2, 1), datetime(1999, 5, 5, 5, 5, 5, 5)
+        obs.started_event(ex_info, "main", HOST, start, CONFIG, META, None)
+        obs.heartbeat_event({}, "", beat, None)
+        run = load(tmp_path / "1" / "run.json")
+        assert (run["start_time"], run["heartbeat"]) == (start.isoformat(), beat.isoformat())
 
     def test_empty_info_writes_no_info_json(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """Like Sacred, info.json appears only once info has content."""
@@ -194,16 +225,20 @@ class TestFiles:
         assert (tmp_path / "runs" / "1" / "plots" / "loss.png").read_bytes() == b"png"
         assert os.listdir(tmp_path / "runs" / "_resources") == [os.path.basename(stored)]
 
-    @pytest.mark.parametrize("name", ["run.json", "config.json", "cout.txt", "metrics.json"])
+    @pytest.mark.parametrize(
+        "name", ["run.json", "config.json", "cout.txt", "metrics.json", "info.json"]
+    )
     def test_artifact_cannot_overwrite_observer_files(
         self, tmp_path: Path, ex_info: dict[str, Any], name: str
     ) -> None:
-        """An artifact named like one of the observer's files is refused."""
+        """An artifact named like one of the observer's files raises FileExistsError (Sacred's)."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         (tmp_path / "x").write_text("x")
-        with pytest.raises(ObserverError, match=f"Artifact name '{name}' would overwrite"):
+        with pytest.raises(FileExistsError, match=f"Artifact name '{name}' would overwrite"):
             obs.artifact_event(name, str(tmp_path / "x"))
+        with pytest.raises(FileExistsError):
+            obs.save_file(str(tmp_path / "x"), name)
 
     def test_artifact_cannot_leave_run_dir(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """An artifact name with '..' or an absolute path is refused."""
@@ -312,10 +347,10 @@ class TestBasedir:
         assert (obs.basedir, obs.priority) == (str(tmp_path), 5)
 
     def test_given_id_that_exists_is_refused(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
-        """Starting a run with an id whose directory holds a run raises ObserverError."""
+        """Starting a run with an id whose directory holds a run raises FileExistsError."""
         obs = FileStorageObserver(tmp_path)
-        started(obs, ex_info, _id=7)
-        with pytest.raises(ObserverError, match="run id 7 is taken"):
+        assert started(obs, ex_info, _id=7) == 7  # a given id comes back as given
+        with pytest.raises(FileExistsError, match="run id 7 is taken"):
             started(obs, ex_info, _id=7)
 
     @pytest.mark.parametrize("bad", ["../x", "a/b", "..", ""])
@@ -333,7 +368,7 @@ class TestBasedir:
         obs = FileStorageObserver(tmp_path)
         run_id = obs.queued_event(ex_info, "main", HOST, at(0), CONFIG, META, None)
         assert load(tmp_path / "1" / "run.json")["status"] == "QUEUED"
-        assert started(obs, ex_info, _id=run_id) == 1
+        assert started(obs, ex_info, _id=run_id) == "1"
         assert load(tmp_path / "1" / "run.json")["status"] == "RUNNING"
 
     def test_numeric_ids_skip_other_entries(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
@@ -341,7 +376,7 @@ class TestBasedir:
         for name in ("3", "_sources", "abc", "10x"):
             (tmp_path / name).mkdir()
         (tmp_path / "99").write_text("a file, not a run")
-        assert started(FileStorageObserver(tmp_path), ex_info) == 4
+        assert started(FileStorageObserver(tmp_path), ex_info) == "4"
 
 
 RACE_SCRIPT = """
@@ -376,51 +411,88 @@ def test_concurrent_processes_get_distinct_ids(tmp_path: Path, ex_info: dict[str
     go.touch()
     outputs = [proc.communicate(timeout=60)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 8
-    ids = sorted(i for out in outputs for i in json.loads(out))
+    ids = sorted(int(i) for out in outputs for i in json.loads(out))
     assert ids == list(range(1, 81))
     assert all(load(basedir / str(i) / "run.json")["status"] == "COMPLETED" for i in ids)
     assert len(os.listdir(basedir / "_sources")) == 3
 
 
 class TestMetrics:
-    def test_side_file_then_metrics_json(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
-        """Batches go to metrics.jsonl, a line each; the end writes metrics.json, drops it."""
+    def test_metrics_json_is_complete_after_each_batch(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """While metrics are small, metrics.json holds every point after each log_metrics."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         obs.log_metrics(
             {"loss": {"steps": [0, 1], "values": [0.5, 0.4], "timestamps": [at(1), at(2)]}}, {}
         )
-        obs.log_metrics({"loss": {"steps": [2], "values": [0.3], "timestamps": [at(3)]}}, {})
-        lines = (tmp_path / "1" / SIDE_FILE).read_text().splitlines()
-        assert [json.loads(line) for line in lines] == [
+        assert load(tmp_path / "1" / METRICS_FILE)["loss"]["steps"] == [0, 1]
+        obs.log_metrics(
             {
-                "loss": {
-                    "steps": [0, 1],
-                    "values": [0.5, 0.4],
-                    "timestamps": ["2026-11-28T00:32:24.123000", "2026-11-28T00:32:25.123000"],
-                }
+                "loss": {"steps": [2], "values": [0.3], "timestamps": [at(3)]},
+                "acc": {"steps": [0], "values": [1], "timestamps": [at(3)]},
             },
-            {"loss": {"steps": [2], "values": [0.3], "timestamps": ["2026-11-28T00:32:26.123000"]}},
-        ]
-        assert not (tmp_path / "1" / METRICS_FILE).exists()
-        live = read_metrics(tmp_path / "1")
-        obs.completed_event(at(4), None)
-        assert not (tmp_path / "1" / SIDE_FILE).exists()
-        assert (
-            load(tmp_path / "1" / METRICS_FILE)
-            == live
-            == {
-                "loss": {
-                    "steps": [0, 1, 2],
-                    "values": [0.5, 0.4, 0.3],
-                    "timestamps": [
-                        "2026-11-28T00:32:24.123000",
-                        "2026-11-28T00:32:25.123000",
-                        "2026-11-28T00:32:26.123000",
-                    ],
-                }
-            }
+            {},
         )
+        live = load(tmp_path / "1" / METRICS_FILE)
+        assert not (tmp_path / "1" / SIDE_FILE).exists()
+        obs.completed_event(at(4), None)
+        assert load(tmp_path / "1" / METRICS_FILE) == live == read_metrics(tmp_path / "1")
+        assert live == {
+            "acc": {"steps": [0], "values": [1], "timestamps": ["2026-11-28T00:32:26.123000"]},
+            "loss": {
+                "steps": [0, 1, 2],
+                "values": [0.5, 0.4, 0.3],
+                "timestamps": [
+                    "2026-11-28T00:32:24.123000",
+                    "2026-11-28T00:32:25.123000",
+                    "2026-11-28T00:32:26.123000",
+                ],
+            },
+        }
+
+    def test_points_past_the_bound_are_appended_to_the_side_file(self, tmp_path: Path) -> None:
+        """Past live_limit, metrics.json stays put and batches go to the side file."""
+        writer = MetricsWriter(tmp_path, live_limit=40)
+        writer.add({"loss": {"steps": [0], "values": [0.5], "timestamps": [at(1)]}})
+        first = (tmp_path / METRICS_FILE).read_text()
+        writer.add({"loss": {"steps": [1, 2], "values": [0.4, 0.3], "timestamps": [at(2)] * 2}})
+        writer.add({"acc": {"steps": [0], "values": [1], "timestamps": [at(3)]}})
+        assert (tmp_path / METRICS_FILE).read_text() == first
+        lines = [json.loads(line) for line in (tmp_path / SIDE_FILE).read_text().splitlines()]
+        stamp = "2026-11-28T00:32:25.123000"
+        assert lines == [
+            ["base", {"loss": 1}],
+            {"loss": {"steps": [1, 2], "values": [0.4, 0.3], "timestamps": [stamp, stamp]}},
+            {"acc": {"steps": [0], "values": [1], "timestamps": ["2026-11-28T00:32:26.123000"]}},
+        ]
+        live = read_metrics(tmp_path)
+        assert live["loss"]["steps"] == [0, 1, 2] and live["acc"]["steps"] == [0]
+        writer.finish()
+        assert sorted(os.listdir(tmp_path)) == [METRICS_FILE]
+        assert load(tmp_path / METRICS_FILE) == live
+
+    def test_observer_switches_to_the_side_file_past_live_limit(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """A run whose points outgrow LIVE_LIMIT stops rewriting metrics.json until its end."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        points = 20_000  # about 0.8 MB of JSON per batch
+        for batch in range(3):
+            steps = list(range(batch * points, (batch + 1) * points))
+            obs.log_metrics(
+                {"m": {"steps": steps, "values": [0.5] * points, "timestamps": [at(1)] * points}},
+                {},
+            )
+            in_json = len(load(tmp_path / "1" / METRICS_FILE)["m"]["steps"])
+            assert in_json == points  # the second batch would pass LIVE_LIMIT: it is appended
+            assert len(read_metrics(tmp_path / "1")["m"]["steps"]) == (batch + 1) * points
+        assert (tmp_path / "1" / SIDE_FILE).stat().st_size > LIVE_LIMIT
+        obs.completed_event(at(2), None)
+        assert load(tmp_path / "1" / METRICS_FILE)["m"]["steps"] == list(range(3 * points))
+        assert not (tmp_path / "1" / SIDE_FILE).exists()
 
     def test_numpy_values_and_special_floats(self, tmp_path: Path) -> None:
         """numpy scalars are stored as plain numbers; NaN and infinities survive."""
@@ -462,7 +534,7 @@ class TestMetrics:
 
     def test_torn_last_line_is_ignored(self, tmp_path: Path) -> None:
         """A side file cut mid-line (a crash) still reads; the torn batch is dropped."""
-        writer = MetricsWriter(tmp_path)
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1.0], "timestamps": [at(0)]}})
         writer.add({"m": {"steps": [1], "values": [2.0], "timestamps": [at(1)]}})
         side = tmp_path / SIDE_FILE
@@ -501,8 +573,8 @@ class TestMetrics:
         assert steps == list(range(len(steps))) and len(steps) % 5000 == 0 and steps
 
     def test_leftover_side_file_beside_final_is_ignored(self, tmp_path: Path) -> None:
-        """Once metrics.json exists it is complete; a leftover side file is not counted twice."""
-        writer = MetricsWriter(tmp_path)
+        """A side file left beside the final metrics.json (a crash) is not counted twice."""
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1], "timestamps": [at(0)]}})
         side = (tmp_path / SIDE_FILE).read_bytes()
         writer.finish()
@@ -512,7 +584,7 @@ class TestMetrics:
 
     def test_failed_append_is_retried_on_a_fresh_line(self, tmp_path: Path) -> None:
         """After a failed write, the retry starts a new line so the torn one is skipped."""
-        writer = MetricsWriter(tmp_path)
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1], "timestamps": [at(0)]}})
         with open(tmp_path / SIDE_FILE, "a") as file:
             file.write('{"m":{"steps":[1')  # what a write interrupted by ENOSPC leaves
@@ -593,7 +665,7 @@ class TestRetry:
         obs.heartbeat_event({}, "one\n", at(1), None)
         with open(tmp_path / "1" / "cout.txt", "ab") as file:
             file.write(b"tw")  # what a write cut short by a full disk leaves
-        obs.heartbeat_event({}, "two\n", at(2), None)
+        obs.heartbeat_event({}, "one\ntwo\n", at(2), None)
         assert (tmp_path / "1" / "cout.txt").read_text() == "one\ntwo\n"
 
     def test_failed_events_are_retried_without_duplicates(
