@@ -371,6 +371,69 @@ class TestBasedir:
         assert started(obs, ex_info, _id=run_id) == "1"
         assert load(tmp_path / "1" / "run.json")["status"] == "RUNNING"
 
+    def test_queued_run_json_has_sacreds_keys(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """A queued run's run.json holds exactly Sacred's keys (no queue time, no cout.txt)."""
+        obs = FileStorageObserver(tmp_path)
+        run_id = obs.queued_event(ex_info, "main", HOST, at(0), CONFIG, META, None)
+        assert run_id == "1"
+        run = load(tmp_path / "1" / "run.json")
+        assert sorted(run) == ["command", "experiment", "host", "meta", "status"]
+        assert (run["status"], run["host"], run["meta"]) == ("QUEUED", HOST, META)
+        assert sorted(os.listdir(tmp_path / "1")) == ["config.json", "run.json"]
+
+    def test_taken_id_makes_the_next_one_be_tried(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """When the next id is taken by someone else, later numbers are tried with mkdir."""
+        first, other = FileStorageObserver(tmp_path), FileStorageObserver(tmp_path)
+        assert started(first, ex_info) == "1"
+        assert [started(other, ex_info) for _ in range(2)] == ["2", "3"]
+        assert started(first, ex_info) == "4"
+
+    def test_lagging_listing_is_overcome_by_mkdir(
+        self, tmp_path: Path, ex_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A directory listing that misses existing runs (network file systems) still gives
+        a fresh id: mkdir fails on the taken ones and the next number is tried."""
+        for name in ("1", "2", "3"):
+            (tmp_path / name).mkdir()
+
+        class EmptyListing:
+            def __enter__(self) -> list[Any]:
+                return []
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+        monkeypatch.setattr(os, "scandir", lambda path: EmptyListing())
+        assert started(FileStorageObserver(tmp_path), ex_info) == "4"
+
+    def test_mkdir_that_always_fails_raises_file_exists_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """If every mkdir reports a taken id, the observer gives up with FileExistsError."""
+        from sacredlite.observers._filestore import MAX_ID_ATTEMPTS
+
+        calls = []
+
+        def taken(path: str, mode: int = 0o777) -> None:
+            calls.append(path)
+            raise FileExistsError(path)
+
+        obs = FileStorageObserver(tmp_path)
+        monkeypatch.setattr(os, "mkdir", taken)
+        with pytest.raises(FileExistsError, match=f"no free run id .* after {MAX_ID_ATTEMPTS}"):
+            started(obs, {"name": "e", "base_dir": str(tmp_path), "sources": []})
+        assert len(calls) == MAX_ID_ATTEMPTS
+
+    def test_equal_observers_share_a_basedir(self, tmp_path: Path) -> None:
+        """Observers are equal (and hash alike) when they store into the same basedir."""
+        a, b, c = (FileStorageObserver(tmp_path / d) for d in ("x", "x", "y"))
+        assert a == b and hash(a) == hash(b)
+        assert a != c and a != "x"
+
     def test_numeric_ids_skip_other_entries(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """The next id is one more than the largest numeric directory; other names are ignored."""
         for name in ("3", "_sources", "abc", "10x"):
