@@ -15,7 +15,14 @@ from ..errors import ObserverError, suggest
 if TYPE_CHECKING:
     from ..events import RunId
 
-__all__ = ["EVENT_METHODS", "ObserverList", "RunObserver", "check_observer"]
+__all__ = [
+    "EVENT_METHODS",
+    "ObserverList",
+    "RunObserver",
+    "check_observer",
+    "event_was_kept",
+    "mark_event_kept",
+]
 
 EVENT_METHODS: dict[str, tuple[str, ...]] = {
     "queued_event": ("ex_info", "command", "host_info", "queue_time", "config", "meta_info", "_id"),
@@ -37,6 +44,26 @@ EVENT_METHODS: dict[str, tuple[str, ...]] = {
     "log_metrics": ("metrics_by_name", "info"),
 }
 """Sacred's observer methods and the keyword arguments each receives."""
+
+
+_KEPT = "sacredlite_event_kept"
+
+
+def mark_event_kept(exc: BaseException) -> BaseException:
+    """Mark *exc* as "this event is not stored yet, but the observer keeps it"; return it.
+
+    An observer that cannot store an event now but has kept it to store later (the
+    MongoObserver's disk spool) raises the original error, marked, as Sacred's observers
+    raise it. The run's dispatcher then warns once and does not send the event again, as
+    it would for other errors.
+    """
+    setattr(exc, _KEPT, True)
+    return exc
+
+
+def event_was_kept(exc: BaseException) -> bool:
+    """Return whether *exc* was marked with :func:`mark_event_kept`."""
+    return getattr(exc, _KEPT, False) is True
 
 
 class RunObserver:

@@ -27,6 +27,13 @@ from sacredlite.observers.file_metrics import (
 )
 
 CONFIG = {"lr": 0.1, "seed": 3}
+THIS_CHECKOUT = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+    ),
+}
+"""The environment of child processes: they import sacredlite from this checkout."""
 
 
 def started(obs: FileStorageObserver, ex_info: dict[str, Any], _id: Any = None) -> Any:
@@ -467,6 +474,7 @@ def test_concurrent_processes_get_distinct_ids(tmp_path: Path, ex_info: dict[str
             [sys.executable, "-c", RACE_SCRIPT, str(basedir), str(go), json.dumps(ex_info)],
             stdout=subprocess.PIPE,
             text=True,
+            env=THIS_CHECKOUT,
         )
         for _ in range(8)
     ]
@@ -620,7 +628,7 @@ class TestMetrics:
             "                 'timestamps': [now] * 5000}})\n"
             "    i += 5000\n"
         )
-        proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+        proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], env=THIS_CHECKOUT)
         try:
             deadline = time.monotonic() + 20
             while (
