@@ -232,7 +232,11 @@ class MetricsWriter:
             stamps = _stamp_fragments(list(series["timestamps"]))
             values = _fragments(list(series["values"]))
             encoded.append((str(name), len(step_list), (steps, stamps, values)))
-        if not encoded:
+        if not encoded:  # Sacred writes metrics.json even for an empty batch: "{}"
+            if self._live and not self._parts:
+                final = os.path.join(self.run_dir, METRICS_FILE)
+                if not os.path.exists(final):
+                    write_atomic(final, "{}")
             return
         if self._finished:  # points after the end (rare): merge them into metrics.json
             self._merge_late(encoded)

@@ -523,6 +523,19 @@ class TestMetrics:
             },
         }
 
+    def test_empty_batch_writes_an_empty_metrics_json(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """An empty log_metrics (Sacred's Run sends one every beat) leaves metrics.json "{}"."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        obs.log_metrics({}, {})
+        assert (tmp_path / "1" / METRICS_FILE).read_text() == "{}"
+        obs.log_metrics({"m": {"steps": [0], "values": [1], "timestamps": [at(1)]}}, {})
+        obs.log_metrics({}, {})
+        obs.completed_event(at(2), None)
+        assert load(tmp_path / "1" / METRICS_FILE)["m"]["steps"] == [0]
+
     def test_points_past_the_bound_are_appended_to_the_side_file(self, tmp_path: Path) -> None:
         """Past live_limit, metrics.json stays put and batches go to the side file."""
         writer = MetricsWriter(tmp_path, live_limit=40)
