@@ -78,7 +78,9 @@ class FileStorageObserver(RunObserver):
             paths are recorded instead.
 
     Raises:
-        ObserverError: *basedir* is a file or not writable, or *template* is unusable.
+        FileNotFoundError: *template* is not a file (as in Sacred).
+        ObserverError: *basedir* is a file or not writable, or mako is not installed for
+            *template*.
     """
 
     VERSION = "FileStorageObserver-0.7.0"
@@ -125,7 +127,7 @@ class FileStorageObserver(RunObserver):
         check_basedir(self.basedir)
         if self.template is not None:
             if not os.path.isfile(self.template):
-                raise ObserverError(
+                raise FileNotFoundError(  # Sacred's error type
                     f"FileStorageObserver template {self.template!r} is not a file: "
                     "pass the path of a mako template."
                 )

@@ -299,6 +299,11 @@ class TestFiles:
         obs.completed_event(at(2), None)
         assert (tmp_path / "runs" / "1" / "report.txt").read_text() == "COMPLETED 0.1 out"
 
+    def test_missing_template_raises_file_not_found(self, tmp_path: Path) -> None:
+        """A template path that is not a file raises FileNotFoundError, as in Sacred."""
+        with pytest.raises(FileNotFoundError, match="template '.*nope.html' is not a file"):
+            FileStorageObserver(tmp_path / "runs", template=tmp_path / "nope.html")
+
     def test_default_template_in_basedir(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """basedir/template.html is rendered to report.html without being asked, as in Sacred."""
         pytest.importorskip("mako")
