@@ -71,6 +71,7 @@ class Writer:
         self._stopping = False
         self._deadline = 0.0
         self._thread: threading.Thread | None = None
+        self._finished = False
         self.spool_path: str | None = None
         if queued:
             self._thread = threading.Thread(
@@ -196,7 +197,14 @@ class Writer:
             self._wake.wait(self.retry_interval)
 
     def finish(self) -> None:
-        """Flush what is pending, close the spool, and say where leftovers are kept."""
+        """Flush what is pending, close the spool, and say where leftovers are kept.
+
+        Only the first call does anything: a run's observer may be joined more than once
+        (by its terminal event in queued mode, and by the run).
+        """
+        if self._finished:
+            return
+        self._finished = True
         if self._thread is not None:
             self._deadline = time.monotonic() + self.join_timeout
             self._stopping = True
