@@ -40,6 +40,7 @@ from typing import Any
 
 from ..errors import ObserverError
 from ..events import RunId
+from ._cout import CoutFile
 from ._filestore import (
     RESERVED,
     check_basedir,
@@ -122,8 +123,7 @@ class FileStorageObserver(RunObserver):
         self.config: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self._metrics: MetricsWriter | None = None
-        self._cout_text = ""
-        self._cout_size = 0
+        self._cout: CoutFile | None = None
         check_basedir(self.basedir)
         if self.template is not None:
             if not os.path.isfile(self.template):
@@ -166,6 +166,11 @@ class FileStorageObserver(RunObserver):
             return _id
         self._last_id = int(name)
         return name
+
+    def _cout_file(self) -> CoutFile:
+        self._run_dir()
+        assert self._cout is not None  # set with the run directory
+        return self._cout
 
     def _run_dir(self) -> str:
         if self.dir is None:
@@ -296,11 +301,9 @@ class FileStorageObserver(RunObserver):
         # run.json is already there for readers.
         taken_over = os.path.exists(os.path.join(self._run_dir(), "run.json"))
         self.save_json(self.config, "config.json", atomic=taken_over)
-        self._cout_text = ""
-        self._cout_size = 0
+        self._cout = CoutFile(os.path.join(self._run_dir(), "cout.txt"))
         if output:  # like Sacred, a queued run has no cout.txt
-            with open(os.path.join(self._run_dir(), "cout.txt"), "wb"):
-                pass
+            self._cout.create()
         self.save_json(self.run_entry, "run.json")  # last: run.json means a complete start
         return run_id
 
@@ -367,40 +370,7 @@ class FileStorageObserver(RunObserver):
         self.save_json(self.run_entry, "run.json")
         if info:
             self.save_json(info, "info.json")
-        self._save_output(captured_out or "")
-
-    def _save_output(self, text: str) -> None:
-        """Make ``cout.txt`` hold *text*, writing as little as possible."""
-        old = self._cout_text
-        if text is old:
-            return
-        if text.startswith(old):  # the usual case: new output after the old
-            if len(text) > len(old):
-                self._write_output(self._cout_size, text[len(old) :].encode("utf-8"))
-        else:
-            kept = old.rfind("\n") + 1  # complete lines; a progress bar redraws the last
-            if kept and text.startswith(old[:kept]):
-                offset = self._cout_size - len(old[kept:].encode("utf-8"))
-                self._write_output(offset, text[kept:].encode("utf-8"))
-            else:
-                data = text.encode("utf-8")
-                write_atomic(os.path.join(self._run_dir(), "cout.txt"), text)
-                self._cout_size = len(data)
-        self._cout_text = text
-
-    def _write_output(self, offset: int, data: bytes) -> None:
-        """Write *data* at byte *offset* of ``cout.txt``, cutting off anything after it."""
-        fd = os.open(os.path.join(self._run_dir(), "cout.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            if os.fstat(fd).st_size != offset:
-                os.ftruncate(fd, offset)
-            os.lseek(fd, offset, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        self._cout_size = offset + len(data)
+        self._cout_file().save(captured_out or "")
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
         """Store new points: ``metrics.json`` while small, then the side file (crash-safe)."""
@@ -465,7 +435,7 @@ class FileStorageObserver(RunObserver):
             run=self.run_entry,
             config=self.config,
             info=self.info,
-            cout=self._cout_text,
+            cout=self._cout_file().text,
             savedir=self.dir,
         )
         ext = os.path.splitext(self.template)[1]

@@ -52,8 +52,20 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
+
+from ._metrics_json import (
+    ITEM_SEP,
+    KEYS,
+    Encoded,
+    Fragment,
+    batch_line,
+    fragments,
+    layout,
+    stamp_fragments,
+)
+from ._metrics_json import dump_metrics as dump_metrics
+from ._metrics_json import iso_utc as iso_utc
 
 __all__ = [
     "LIVE_LIMIT",
@@ -80,103 +92,6 @@ LIVE_LIMIT = 1 << 20
 """Bytes of JSON-encoded points up to which ``metrics.json`` is rewritten after each batch."""
 
 _BASE = "base"
-
-_SCALARS = (int, float, str, bool, type(None))
-_ITEM_SEP = ",\n      "  # Sacred's indent=2 at the depth of a metric's lists
-
-
-def iso_utc(moment: datetime | str) -> str:
-    """Return *moment* as a naive-UTC ISO 8601 string, as Sacred stores times in files.
-
-    Naive datetimes are taken to be UTC already (Sacred's own ``utcnow()`` values);
-    strings are passed through.
-    """
-    if isinstance(moment, str):
-        return moment
-    offset = moment.utcoffset()
-    if offset:
-        moment = moment - offset
-    return moment.replace(tzinfo=None).isoformat()
-
-
-def _plain(value: Any) -> Any:
-    """Return a JSON-encodable stand-in for a numpy (or similar) scalar."""
-    item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-_Fragment = tuple[str, str | None]
-"""An encoded run of list items: the compact JSON (``1,2``) and, only when it cannot be
-derived by putting Sacred's item separator in place of each comma, the layout form."""
-
-
-def _fragments(items: list[Any]) -> _Fragment:
-    """Return the inside of a JSON array of *items*, compact, plus the layout if needed.
-
-    Numbers (the common case) are encoded once by the C encoder; their layout form is
-    derived when ``metrics.json`` is written. Strings and nested values keep an explicit
-    layout (Sacred puts one item per line at the depth of a metric's lists).
-    """
-    if not items:
-        return "", None
-    try:
-        compact = json.dumps(items, separators=(",", ":"))[1:-1]
-    except TypeError:  # numpy scalars and friends: convert only when needed
-        items = [_plain(v) for v in items]
-        compact = json.dumps(items, separators=(",", ":"))[1:-1]
-    if '"' not in compact and "[" not in compact and "{" not in compact:
-        return compact, None
-    layout = _ITEM_SEP.join(
-        json.dumps(v, sort_keys=True, indent=2).replace("\n", "\n      ") for v in items
-    )
-    return compact, layout
-
-
-def _layout(fragment: _Fragment) -> str:
-    compact, layout = fragment
-    return compact.replace(",", _ITEM_SEP) if layout is None else layout
-
-
-def _isoformats(stamps: list[Any]) -> list[str]:
-    """Return ``t.isoformat()`` for each stamp, formatting a repeated object only once
-    (the Run shares one datetime per millisecond)."""
-    result = []
-    previous: Any = None
-    text = ""
-    for stamp in stamps:
-        if stamp is not previous:
-            previous, text = stamp, stamp.isoformat()
-        result.append(text)
-    return result
-
-
-def _stamp_fragments(stamps: list[Any]) -> _Fragment:
-    """Return :func:`_fragments` of the ISO forms of *stamps*, fast for UTC datetimes.
-
-    ISO strings need no JSON escaping and hold no comma, so the fragment is one join and
-    its layout is derived like a number list's; the ``+00:00`` of UTC-aware datetimes is
-    dropped with one replace over the whole text.
-    """
-    if not stamps:
-        return "", None
-    try:
-        text = '"' + '","'.join(_isoformats(stamps)) + '"'
-    except (AttributeError, TypeError):
-        text = ""
-    text = text.replace("+00:00", "")
-    if not text or "+" in text or text.count("-") != 2 * len(stamps):  # other offsets, str
-        return _fragments([iso_utc(t) for t in stamps])
-    return text, None
-
-
-_KEYS = ("steps", "timestamps", "values")
 
 
 SPILL_DIR = ".metrics_spill"
@@ -212,7 +127,7 @@ class MetricsWriter:
         self.run_dir = os.fspath(run_dir)
         self.memory_limit = memory_limit
         self.live_limit = min(live_limit, memory_limit)
-        self._parts: dict[str, tuple[list[_Fragment], list[_Fragment], list[_Fragment]]] = {}
+        self._parts: dict[str, tuple[list[Fragment], list[Fragment], list[Fragment]]] = {}
         self._counts: dict[str, int] = {}  # points per metric so far
         self._held = 0
         self._live = True  # metrics.json still holds every point
@@ -225,12 +140,12 @@ class MetricsWriter:
 
         Safe to retry after it raised: nothing is kept until the batch is written.
         """
-        encoded: list[_Encoded] = []
+        encoded: list[Encoded] = []
         for name, series in metrics_by_name.items():
             step_list = list(series["steps"])
-            steps = _fragments(step_list)
-            stamps = _stamp_fragments(list(series["timestamps"]))
-            values = _fragments(list(series["values"]))
+            steps = fragments(step_list)
+            stamps = stamp_fragments(list(series["timestamps"]))
+            values = fragments(list(series["values"]))
             encoded.append((str(name), len(step_list), (steps, stamps, values)))
         if not encoded:  # Sacred writes metrics.json even for an empty batch: "{}"
             if self._live and not self._parts:
@@ -245,7 +160,7 @@ class MetricsWriter:
         if self._live and self._held + size <= self.live_limit:
             self._write_final(encoded)
         else:
-            line = _batch_line(encoded)
+            line = batch_line(encoded)
             if self._live:  # the side file begins: record what metrics.json holds
                 line = json.dumps([_BASE, self._counts], separators=(",", ":")) + "\n" + line
             try:
@@ -259,18 +174,18 @@ class MetricsWriter:
             self._counts[name] = self._counts.get(name, 0) + count
             self._keep(name, frags)
 
-    def _merge_late(self, encoded: list[_Encoded]) -> None:
+    def _merge_late(self, encoded: list[Encoded]) -> None:
         metrics = read_metrics(self.run_dir)
-        for name, series in json.loads(_batch_line(encoded)).items():
+        for name, series in json.loads(batch_line(encoded)).items():
             target = metrics.setdefault(name, {"steps": [], "timestamps": [], "values": []})
-            for key in _KEYS:
+            for key in KEYS:
                 target[key].extend(series[key])
         write_atomic(os.path.join(self.run_dir, METRICS_FILE), dump_metrics(metrics))
         side = os.path.join(self.run_dir, SIDE_FILE)
         if os.path.exists(side):
             os.remove(side)
 
-    def _keep(self, name: str, fragments: tuple[_Fragment, ...]) -> None:
+    def _keep(self, name: str, fragments: tuple[Fragment, ...]) -> None:
         if self._spill is not None:
             self._append_spill(name, fragments)
             return
@@ -283,7 +198,7 @@ class MetricsWriter:
             self._spill = {}
             os.makedirs(os.path.join(self.run_dir, SPILL_DIR), exist_ok=True)
             for held_name, held_parts in self._parts.items():
-                joined = tuple(_ITEM_SEP.join(_layout(f) for f in p) for p in held_parts)
+                joined = tuple(ITEM_SEP.join(layout(f) for f in p) for p in held_parts)
                 self._append_spill(held_name, tuple((text, text) for text in joined))
                 for part in held_parts:
                     part.clear()
@@ -292,19 +207,19 @@ class MetricsWriter:
     def _spill_path(self, number: int, key: str) -> str:
         return os.path.join(self.run_dir, SPILL_DIR, f"{number}.{key}")
 
-    def _append_spill(self, name: str, fragments: tuple[_Fragment, ...]) -> None:
+    def _append_spill(self, name: str, fragments: tuple[Fragment, ...]) -> None:
         assert self._spill is not None
         self._parts.setdefault(name, ([], [], []))  # keeps the set of names
         number = self._spill.setdefault(name, len(self._spill))
-        for key, fragment in zip(_KEYS, fragments, strict=True):
+        for key, fragment in zip(KEYS, fragments, strict=True):
             if fragment[0]:
-                text = _layout(fragment)
+                text = layout(fragment)
                 with open(self._spill_path(number, key), "ab") as file:
-                    file.write((_ITEM_SEP + text if file.tell() else text).encode())
+                    file.write((ITEM_SEP + text if file.tell() else text).encode())
 
-    def _write_list(self, file: Any, name: str, index: int, extra: _Fragment | None) -> None:
+    def _write_list(self, file: Any, name: str, index: int, extra: Fragment | None) -> None:
         if self._spill is not None:
-            path = self._spill_path(self._spill.get(name, -1), _KEYS[index])
+            path = self._spill_path(self._spill.get(name, -1), KEYS[index])
             if not os.path.exists(path):
                 file.write(b"[]")
                 return
@@ -322,11 +237,11 @@ class MetricsWriter:
         file.write(b"[\n      ")
         for k, fragment in enumerate(part):
             if k:
-                file.write(_ITEM_SEP.encode())
-            file.write(_layout(fragment).encode())
+                file.write(ITEM_SEP.encode())
+            file.write(layout(fragment).encode())
         file.write(b"\n    ]")
 
-    def _write_final(self, extra: Sequence[_Encoded] = ()) -> None:
+    def _write_final(self, extra: Sequence[Encoded] = ()) -> None:
         """Write ``metrics.json`` atomically from the kept points plus *extra* (not kept yet)."""
         final = os.path.join(self.run_dir, METRICS_FILE)
         more = {name: frags for name, _, frags in extra}
@@ -339,7 +254,7 @@ class MetricsWriter:
                 for i, name in enumerate(sorted(self._parts.keys() | more.keys())):
                     file.write(f"{',' if i else ''}\n  {json.dumps(name)}: {{".encode())
                     frags = more.get(name)
-                    for j, key in enumerate(_KEYS):
+                    for j, key in enumerate(KEYS):
                         file.write(f'{"," if j else ""}\n    "{key}": '.encode())
                         self._write_list(file, name, j, frags[j] if frags else None)
                     file.write(b"\n  }")
@@ -366,23 +281,6 @@ class MetricsWriter:
             os.remove(side)
         if self._spill is not None:
             shutil.rmtree(os.path.join(self.run_dir, SPILL_DIR), ignore_errors=True)
-
-
-_Encoded = tuple[str, int, tuple[_Fragment, _Fragment, _Fragment]]
-"""One metric of a batch: its name, its number of points, and its encoded steps,
-timestamps and values."""
-
-
-def _batch_line(encoded: list[_Encoded]) -> str:
-    """Return the side-file line of a batch (compact JSON and a newline)."""
-    return (
-        "{"
-        + ",".join(
-            f'{json.dumps(name)}:{{"steps":[{st[0]}],"values":[{va[0]}],"timestamps":[{ts[0]}]}}'
-            for name, _, (st, ts, va) in encoded
-        )
-        + "}\n"
-    )
 
 
 def append_metrics(run_dir: str | os.PathLike[str], line: str, *, resync: bool = False) -> None:
@@ -463,7 +361,7 @@ def _merge(into: dict[str, dict[str, list[Any]]], batches: list[dict[str, Any]])
             target = into.get(name)
             if target is None:
                 target = into[name] = {"steps": [], "timestamps": [], "values": []}
-            for key in _KEYS:
+            for key in KEYS:
                 target[key].extend(series.get(key, ()))
 
 
@@ -508,36 +406,6 @@ def read_metrics(
         wanted = set(names)
         metrics = {k: v for k, v in metrics.items() if k in wanted}
     return metrics
-
-
-def _dump_list(values: list[Any]) -> str:
-    if not values:
-        return "[]"
-    if all(type(v) in _SCALARS for v in values):
-        # The C encoder with Sacred's indentation as the item separator: same bytes as
-        # json.dumps(..., indent=2) at this depth, without the slow pure-Python encoder.
-        inner = json.dumps(values, separators=(_ITEM_SEP, ": "), ensure_ascii=True)
-        return "[\n      " + inner[1:-1] + "\n    ]"
-    text = json.dumps(values, sort_keys=True, indent=2)
-    return text.replace("\n", "\n    ")
-
-
-def dump_metrics(metrics: Mapping[str, Mapping[str, list[Any]]]) -> str:
-    """Return *metrics* as the text of Sacred's ``metrics.json`` (``sort_keys``, ``indent=2``).
-
-    Equal, byte for byte, to ``json.dumps(metrics, sort_keys=True, indent=2)`` for metric
-    series of plain values, and fast for millions of points.
-    """
-    if not metrics:
-        return "{}"
-    parts = []
-    for name in sorted(metrics):
-        series = metrics[name]
-        fields = ",\n".join(
-            f"    {json.dumps(key)}: {_dump_list(list(series[key]))}" for key in sorted(series)
-        )
-        parts.append(f"  {json.dumps(name)}: {{\n{fields}\n  }}")
-    return "{\n" + ",\n".join(parts) + "\n}"
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

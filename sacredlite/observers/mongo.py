@@ -42,7 +42,7 @@ import mimetypes
 import os
 import warnings
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     import gridfs
@@ -55,7 +55,6 @@ except ImportError as exc:  # pragma: no cover - pymongo is a dependency, but ma
 from ..errors import ObserverError
 from .base import RunObserver, event_was_kept, mark_event_kept
 from .mongo_doc import (
-    _clean_numbers,
     _close_quietly,
     _md5_file,
     _op,
@@ -66,13 +65,16 @@ from .mongo_doc import (
 )
 from .mongo_doc import force_bson_encodeable as force_bson_encodeable
 from .mongo_doc import force_valid_bson_key as force_valid_bson_key
+from .mongo_metrics import MetricSeries
 from .mongo_output import OutputTail
 from .mongo_store import Executor, Target, is_transient, read_captured_out, read_metric
 from .mongo_url import describe_client, describe_hosts
 from .mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from .mongo_writer import Writer
-from .queue import QueueObserver
 from .spool import DEFAULT_SPOOL_DIR, Spool
+
+if TYPE_CHECKING:  # at run time, __getattr__ (at the end) imports it on first use
+    from .mongo_queued import QueuedMongoObserver as QueuedMongoObserver
 
 __all__ = [
     "DEFAULT_MONGO_PRIORITY",
@@ -376,9 +378,7 @@ class MongoObserver(RunObserver):
     def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
         if self._writer is not None and self.overwrite is not None:
             raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
-        self._metric_ids: dict[str, ObjectId] = {}
-        self._metric_counts: dict[str, int] = {}
-        self._metric_refs: list[dict[str, str]] = []
+        self._metrics = MetricSeries(self.metric_part_points)
         self._output = OutputTail(self.output_limit)
         self._resources: list[list[str]] = []
         self._artifacts: list[dict[str, Any]] = []
@@ -423,8 +423,8 @@ class MongoObserver(RunObserver):
                 doc["sacredlite"] = {"spool_key": os.urandom(16).hex()}
             for op in [*file_ops, {**start, "exists_ok": True}]:
                 self._writer.submit(op)
-        if self.overwrite is not None:
-            self._load_existing_metrics(executor.run_id)
+        if self.overwrite is not None and self.metrics is not None:
+            self._metrics.load(self.metrics, executor.run_id)
         self.run_entry = {"_id": executor.run_id, **doc}
         return executor.run_id
 
@@ -433,13 +433,6 @@ class MongoObserver(RunObserver):
         if self._writer is not None:
             self._writer.finish()
             self._writer = None
-
-    def _load_existing_metrics(self, run_id: Any) -> None:
-        if self.metrics is None:
-            return
-        for found in self.metrics.find({"run_id": run_id}, {"name": 1, "steps": 1}):
-            self._metric_ids[found["name"]] = found["_id"]
-            self._metric_counts[found["name"]] = len(found.get("steps", []))
 
     # -- during the run ----------------------------------------------------------------------
     def _submit(self, ops: list[dict[str, Any]], fields: dict[str, Any] | None = None) -> None:
@@ -466,12 +459,13 @@ class MongoObserver(RunObserver):
         """Store info, the captured output (the whole text), the beat time and the result."""
         stored_info = _store(info)  # may raise: before any state changes, so a retry is exact
         stored_result = _store(result)
-        if self._metric_refs and isinstance(stored_info, dict):
+        refs = self._metrics.refs
+        if refs and isinstance(stored_info, dict):
             have = stored_info.get("metrics")
             if isinstance(have, list):
-                stored_info["metrics"] = have + [r for r in self._metric_refs if r not in have]
+                stored_info["metrics"] = have + [r for r in refs if r not in have]
             else:
-                stored_info["metrics"] = list(self._metric_refs)
+                stored_info["metrics"] = list(refs)
         ops, fields = self._output.update(captured_out or "", self._target.output.name)
         fields.update(info=stored_info, heartbeat=beat_time, result=stored_result)
         self._submit(ops, fields)
@@ -484,43 +478,10 @@ class MongoObserver(RunObserver):
         """
         if self.metrics is None:
             return
-        ops: list[dict[str, Any]] = []
-        new_refs = False
-        for name, series in metrics_by_name.items():
-            metric_id = self._metric_ids.get(name)
-            if metric_id is None:
-                metric_id = self._metric_ids[name] = ObjectId()
-                self._metric_counts[name] = 0
-                ops.append(_op("metric_new", metric_id=metric_id, name=name))
-                ref = {"name": name, "id": str(metric_id)}
-                self._metric_refs.append(ref)
-                if isinstance(info, dict):
-                    info.setdefault("metrics", []).append(dict(ref))
-                new_refs = True
-            steps = _clean_numbers(list(series["steps"]), int)
-            values = _clean_numbers(list(series["values"]), float)
-            stamps = list(series["timestamps"])
-            done, count, size = 0, self._metric_counts[name], self.metric_part_points
-            while done < len(steps):
-                part = count // size
-                take = min((part + 1) * size - count, len(steps) - done)
-                chunk = slice(done, done + take)
-                ops.append(
-                    _op(
-                        "metric_push",
-                        metric_id=metric_id,
-                        name=name,
-                        part=part,
-                        token=os.urandom(6).hex(),
-                        steps=steps[chunk],
-                        values=values[chunk],
-                        timestamps=stamps[chunk],
-                    )
-                )
-                done += take
-                count += take
-            self._metric_counts[name] = count
-        self._submit(ops, {"info.metrics": list(self._metric_refs)} if new_refs else None)
+        known = len(self._metrics.refs)
+        ops = self._metrics.ops(metrics_by_name, info)
+        new_refs = len(self._metrics.refs) > known
+        self._submit(ops, {"info.metrics": list(self._metrics.refs)} if new_refs else None)
 
     def resource_event(self, filename: str) -> None:
         """Store a resource file in GridFS (once per content) and list it in ``resources``."""
@@ -602,51 +563,11 @@ class MongoObserver(RunObserver):
         return hash((self.db_name, self.runs.name))
 
 
-class QueuedMongoObserver(QueueObserver):
-    """A MongoObserver whose writes go through a background thread and a disk spool.
+def __getattr__(name: str) -> Any:
+    """Give ``QueuedMongoObserver`` at Sacred's path; it lives in ``mongo_queued``, which
+    imports this module."""
+    if name == "QueuedMongoObserver":
+        from .mongo_queued import QueuedMongoObserver
 
-    Args:
-        interval: seconds between background flushes.
-        retry_interval: seconds to wait after a failed write before retrying.
-        url, db_name, collection, overwrite, priority, client, **kwargs: as for
-            :class:`MongoObserver`.
-        join_timeout: seconds the end of the run waits for the database before leaving the
-            rest in the spool.
-    """
-
-    @classmethod
-    def create(cls, *args: Any, **kwargs: Any) -> QueuedMongoObserver:
-        """Deprecated in Sacred 0.8 as here: call ``QueuedMongoObserver(...)`` instead."""
-        warnings.warn(
-            "QueuedMongoObserver.create(...) is deprecated. "
-            "Please use QueuedMongoObserver(...) instead.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cls(*args, **kwargs)
-
-    def __init__(
-        self,
-        interval: float = 20.0,
-        retry_interval: float = 10.0,
-        url: str | None = None,
-        db_name: str = "sacred",
-        collection: str = "runs",
-        overwrite: int | str | None = None,
-        priority: int = DEFAULT_MONGO_PRIORITY,
-        client: Any = None,
-        join_timeout: float = 60.0,
-        **kwargs: Any,
-    ) -> None:
-        covered = MongoObserver(
-            url=url,
-            db_name=db_name,
-            collection=collection,
-            overwrite=overwrite,
-            priority=priority,
-            client=client,
-            **kwargs,
-        )
-        super().__init__(
-            covered, interval=interval, retry_interval=retry_interval, join_timeout=join_timeout
-        )
+        return QueuedMongoObserver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
