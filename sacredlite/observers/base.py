@@ -73,8 +73,10 @@ class RunObserver:
     ``priority`` orders observers (higher first); the first observer to return an id from
     ``started_event`` names the run for the others.
 
-    Built-in observers may set ``incremental_output = True`` to receive, in
-    ``heartbeat_event``, only the captured output that is new since the previous beat.
+    ``heartbeat_event`` receives the whole captured output so far (Sacred's contract), as
+    the built-in observers do. Beyond Sacred, an observer may set
+    ``incremental_output = True`` to receive only the output that is new since the
+    previous beat instead.
     """
 
     priority: int = 0
