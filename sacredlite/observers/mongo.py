@@ -445,7 +445,7 @@ class MongoObserver(RunObserver):
             raise ObserverError("MongoObserver got an event before started_event/queued_event.")
         if fields:
             if self.run_entry is not None:
-                self.run_entry.update(fields)
+                _apply_set(self.run_entry, fields)
             ops = [*ops, {"op": "set", "fields": fields}]
         failure = None
         for op in ops:
@@ -561,6 +561,19 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
+
+
+def _apply_set(entry: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Apply a ``$set`` of *fields* (keys may be dotted paths) to the local copy *entry*."""
+    for path, value in fields.items():
+        *parents, key = path.split(".")
+        target = entry
+        for part in parents:
+            child = target.get(part)
+            if not isinstance(child, dict):
+                child = target[part] = {}
+            target = child
+        target[key] = value
 
 
 def __getattr__(name: str) -> Any:

@@ -242,6 +242,11 @@ class TestFailures:
             with open(pickled, "rb") as file:
                 entry = pickle.load(file)
             assert (entry["_id"], entry["status"], entry["result"]) == ("FEDCBA", "COMPLETED", 42)
+            assert (entry["captured_out"], entry["heartbeat"], entry["stop_time"]) == (
+                "one\ntwo\n",
+                T3,
+                T3,
+            )
             assert "Warning: saving to MongoDB failed!" in capsys.readouterr().err
             assert obs.spool_path is not None and obs.spool_path.startswith(
                 str(tmp_path / "failed")
