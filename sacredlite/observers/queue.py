@@ -109,6 +109,11 @@ class QueueObserver(RunObserver):
         value = getattr(self._covered_observer, "priority", 0)
         return value if isinstance(value, int) else 0
 
+    @property
+    def incremental_output(self) -> bool:  # type: ignore[override]
+        """Whether the covered observer's class asks for only the new output at each beat."""
+        return getattr(type(self._covered_observer), "incremental_output", False) is True
+
     def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         target = getattr(self._covered_observer, method, None)
         return target(*args, **kwargs) if target is not None else None

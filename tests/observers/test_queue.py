@@ -182,3 +182,14 @@ class TestThroughExperiment:
     def test_failed_run_ends_with_failed_event(self) -> None:
         """After a failure too, the covered observer's last call is failed_event."""
         assert self.run(fail=True).calls[-1][0] == "failed_event"
+
+
+def test_incremental_output_follows_the_covered_observers_class() -> None:
+    """Only an observer class that asks for new output only gets it through the queue."""
+
+    class WantsNewOutput(BatchObserver):
+        incremental_output = True
+
+    assert fast(WantsNewOutput()).incremental_output is True
+    assert fast(BatchObserver()).incremental_output is False
+    assert fast(Recorder()).incremental_output is False
