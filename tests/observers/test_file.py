@@ -671,6 +671,15 @@ class TestMetrics:
         assert read_metrics(tmp_path)["m"]["steps"] == [0]
         assert finalize_metrics(tmp_path) is False and not (tmp_path / SIDE_FILE).exists()
 
+    def test_side_file_of_earlier_versions_is_still_read(self, tmp_path: Path) -> None:
+        """A side file without a base line counts only while metrics.json is missing."""
+        line = {"m": {"steps": [0], "values": [1], "timestamps": ["2026-01-01T00:00:00"]}}
+        (tmp_path / SIDE_FILE).write_text(json.dumps(line) + "\n")
+        assert read_metrics(tmp_path) == line
+        (tmp_path / METRICS_FILE).write_text(json.dumps(line))
+        (tmp_path / SIDE_FILE).write_text(json.dumps(line) + "\n")
+        assert read_metrics(tmp_path) == line  # metrics.json is complete: not counted twice
+
     def test_failed_append_is_retried_on_a_fresh_line(self, tmp_path: Path) -> None:
         """After a failed write, the retry starts a new line so the torn one is skipped."""
         writer = MetricsWriter(tmp_path, live_limit=0)
