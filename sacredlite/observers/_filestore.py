@@ -17,7 +17,8 @@ from ..errors import ObserverError
 RESERVED = frozenset(
     {"run.json", "config.json", "info.json", "cout.txt", "metrics.json", "metrics.jsonl"}
 )
-MAX_ID_ATTEMPTS = 10_000
+MAX_ID_ATTEMPTS = 1000
+"""Run ids tried before giving up (about Sacred's limit)."""
 
 
 def is_plain(obj: Any) -> bool:
@@ -120,16 +121,20 @@ def status_of(run_dir: str) -> str | None:
     return status if isinstance(status, str) else None
 
 
-def make_run_dir(
-    basedir: str, _id: int | str | None, after: int | None = None
-) -> tuple[str, int | str]:
-    """Create the directory of a new run in *basedir*; return its path and the run id.
+def make_run_dir(basedir: str, _id: int | str | None, after: int | None = None) -> tuple[str, str]:
+    """Create the directory of a new run in *basedir*; return its path and name.
 
-    Without *_id*, the id is one more than the largest numeric directory, and the next
-    number is tried when another process created that directory first. *after*, the id
-    this process created last, is tried + 1 first: listing a basedir of thousands of runs
-    for every run would make each run slower than the last. A given *_id* names the
+    Without *_id*, the name is one more than the largest numeric directory, and the next
+    number is tried whenever ``os.mkdir`` finds the directory taken (another process, or a
+    network file system whose listing lags behind), as in Sacred. *after*, the number this
+    process created last, is tried + 1 first: listing a basedir of thousands of runs for
+    every run would make each run slower than the last. A given *_id* names the
     directory; it may be a queued run's, which is taken over.
+
+    Raises:
+        FileExistsError: the given *_id* is taken by a run that is not queued, or no free
+            number was found after :data:`MAX_ID_ATTEMPTS` tries (Sacred raises the same).
+        ObserverError: *_id* cannot name a directory.
     """
     if _id is not None:
         name = str(_id)
@@ -143,16 +148,16 @@ def make_run_dir(
             os.mkdir(path)
         except FileExistsError:
             if status_of(path) != "QUEUED":
-                raise ObserverError(
+                raise FileExistsError(
                     f"Run directory {path!r} exists already: run id {_id!r} is taken in "
                     f"{basedir!r}; use another basedir or let the observer pick the id."
                 ) from None
-        return path, _id
+        return path, name
     if after is not None:
         path = os.path.join(basedir, str(after + 1))
         try:
             os.mkdir(path)
-            return path, after + 1
+            return path, str(after + 1)
         except FileExistsError:  # someone else went on from there: find the largest id
             pass
     with os.scandir(basedir) as entries:
@@ -167,10 +172,10 @@ def make_run_dir(
         except FileExistsError:  # another process took this id: try the next one
             candidate += 1
             continue
-        return path, candidate
-    raise ObserverError(  # pragma: no cover - needs 10,000 colliding processes
-        f"FileStorageObserver found no free run id in {basedir!r} after "
-        f"{MAX_ID_ATTEMPTS} attempts: check the directory for stray entries."
+        return path, str(candidate)
+    raise FileExistsError(
+        f"FileStorageObserver found no free run id in {basedir!r} after {MAX_ID_ATTEMPTS} "
+        f"attempts (the last was {candidate - 1}): check the directory and the file system."
     )
 
 

@@ -15,7 +15,14 @@ from ..errors import ObserverError, suggest
 if TYPE_CHECKING:
     from ..events import RunId
 
-__all__ = ["EVENT_METHODS", "ObserverList", "RunObserver", "check_observer"]
+__all__ = [
+    "EVENT_METHODS",
+    "ObserverList",
+    "RunObserver",
+    "check_observer",
+    "event_was_kept",
+    "mark_event_kept",
+]
 
 EVENT_METHODS: dict[str, tuple[str, ...]] = {
     "queued_event": ("ex_info", "command", "host_info", "queue_time", "config", "meta_info", "_id"),
@@ -39,6 +46,26 @@ EVENT_METHODS: dict[str, tuple[str, ...]] = {
 """Sacred's observer methods and the keyword arguments each receives."""
 
 
+_KEPT = "sacredlite_event_kept"
+
+
+def mark_event_kept(exc: BaseException) -> BaseException:
+    """Mark *exc* as "this event is not stored yet, but the observer keeps it"; return it.
+
+    An observer that cannot store an event now but has kept it to store later (the
+    MongoObserver's disk spool) raises the original error, marked, as Sacred's observers
+    raise it. The run's dispatcher then warns once and does not send the event again, as
+    it would for other errors.
+    """
+    setattr(exc, _KEPT, True)
+    return exc
+
+
+def event_was_kept(exc: BaseException) -> bool:
+    """Return whether *exc* was marked with :func:`mark_event_kept`."""
+    return getattr(exc, _KEPT, False) is True
+
+
 class RunObserver:
     """Base class for observers: every event method is a no-op by default.
 
@@ -46,8 +73,10 @@ class RunObserver:
     ``priority`` orders observers (higher first); the first observer to return an id from
     ``started_event`` names the run for the others.
 
-    Built-in observers may set ``incremental_output = True`` to receive, in
-    ``heartbeat_event``, only the captured output that is new since the previous beat.
+    ``heartbeat_event`` receives the whole captured output so far (Sacred's contract), as
+    the built-in observers do. Beyond Sacred, an observer may set
+    ``incremental_output = True`` to receive only the output that is new since the
+    previous beat instead.
     """
 
     priority: int = 0

@@ -10,7 +10,9 @@ every error:
   unobserved (Sacred's rule).
 * A later error does not reach the user's code. The observer gets one warning, the event is
   kept, and it is retried, in order, before that observer's next event. Unlike Sacred, the
-  observer is not disabled and nothing is dropped.
+  observer is not disabled and nothing is dropped. An error marked with
+  :func:`~sacredlite.observers.base.mark_event_kept` means the observer itself has kept the
+  event (in its spool) to store later: it gets the warning but is not sent again.
 * Terminal events (completed, failed, interrupted) are offered to every observer, including
   ones that failed before; whatever is still undelivered after that is reported by
   :meth:`Dispatcher.undelivered` (the Run hands it to the observer's spool, if it has one).
@@ -35,6 +37,7 @@ from ..events import (
     RunQueued,
     RunStarted,
 )
+from .base import event_was_kept
 
 __all__ = ["Dispatcher"]
 
@@ -101,7 +104,12 @@ event that is kept for retry (``final``: a terminal event, offered to every obse
 def _warn(observer: Any, event: Event, exc: BaseException, final: bool) -> None:
     warnings.warn(
         f"Observer {type(observer).__name__} failed on {type(event).__name__} "
-        f"({type(exc).__name__}: {exc}); its events are kept and retried.",
+        f"({type(exc).__name__}: {_brief(exc)}); "
+        + (
+            "it keeps its events and stores them later."
+            if event_was_kept(exc)
+            else "its events are kept and retried."
+        ),
         RuntimeWarning,
         stacklevel=4,
     )
@@ -161,10 +169,12 @@ class Dispatcher:
             try:
                 _deliver(observer, queue[0])
             except Exception as exc:  # noqa: BLE001 - any observer error must not kill the run
+                kept = event_was_kept(exc)
                 if final or id(observer) not in self._warned:
                     self._warned.add(id(observer))
                     self._on_failure(observer, queue[0], exc, final)
-                return
+                if not kept:
+                    return
             queue.pop(0)
 
     def finish(self) -> None:
@@ -191,6 +201,13 @@ class Dispatcher:
             if events:
                 undelivered[observer] = events
         return undelivered
+
+
+def _brief(exc: BaseException) -> str:
+    """Return the first line of *exc*'s message, cut to 200 characters (pymongo's errors
+    append a whole topology description)."""
+    text = str(exc).split("\n", 1)[0]
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _fields(event: Any) -> dict[str, Any]:

@@ -2,24 +2,30 @@
 
 ``DIR/<run_id>/`` holds ``run.json``, ``config.json``, ``info.json``, ``cout.txt``,
 ``metrics.json`` and the artifacts; ``DIR/_sources/`` and ``DIR/_resources/`` hold source
-and resource files once each, named ``<stem>_<md5><ext>``. JSON files are written as Sacred
-writes them (non-JSON values flattened with jsonpickle, ``sort_keys=True, indent=2``), but
-through a temporary file and ``os.replace``, so readers never see half a file.
+and resource files once each, named ``<stem>_<md5><ext>``. JSON files hold what Sacred
+writes, laid out as Sacred lays them out (non-JSON values flattened with jsonpickle,
+``sort_keys=True, indent=2``), but through a temporary file and ``os.replace``, so readers
+never see half a file. Run ids are the directory names, strings (``"1"``), as in Sacred.
 
 Beyond Sacred, all backwards compatible:
 
-* Metrics are appended, one line per flush, to ``metrics.jsonl`` while the run is live and
-  written to Sacred's ``metrics.json`` when it ends, so a flush costs O(new points) instead
-  of rewriting everything (see :mod:`sacredlite.observers.file_metrics`, whose
-  :func:`read_metrics` reads live, finished and crashed runs).
-* ``cout.txt`` is only ever appended to (``incremental_output``).
+* ``metrics.json`` holds every point after each ``log_metrics`` while a run's metrics are
+  small; past :data:`~sacredlite.observers.file_metrics.LIVE_LIMIT` bytes, new points are
+  appended to a side file, ``metrics.jsonl``, so a flush costs O(new points), and
+  ``metrics.json`` is completed when the run ends (see
+  :mod:`sacredlite.observers.file_metrics`, whose :func:`read_metrics` reads live,
+  finished and crashed runs).
+* ``heartbeat_event`` receives the whole captured output (Sacred's contract);
+  ``cout.txt`` is appended to when the text extends what was written, its last line is
+  rewritten in place when only that changed (progress bars), and the file is replaced
+  otherwise, so a heartbeat costs O(new output) in practice.
 * A ``diff`` text in ``experiment.repositories[i]`` (uncommitted changes) is stored as
   ``_sources/<repo>_<md5>.diff`` and replaced by ``"diff_file": "_sources/..."``, a path
   relative to DIR. With ``copy_sources=False`` the diff stays inline.
-* Run ids are integers (Sacred returns the directory name); ``mkdir`` races between
-  processes starting runs in one DIR at once are resolved by trying the next number.
-* A queued run stores ``queue_time``; starting a run with a queued run's id takes over
-  its directory. An artifact added twice under one name is listed once.
+* A new run id is found with ``os.mkdir`` (the next number is tried when another process
+  took one), starting after the last id this observer created instead of listing DIR.
+* Starting a run with a queued run's id takes over its directory. An artifact added twice
+  under one name is listed once; artifact names that leave the run directory are refused.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 
 from ..errors import ObserverError
 from ..events import RunId
+from ._cout import CoutFile
 from ._filestore import (
     RESERVED,
     check_basedir,
@@ -47,10 +54,10 @@ from ._filestore import (
 from .base import RunObserver
 from .file_metrics import MetricsWriter, iso_utc, read_metrics, write_atomic
 
-__all__ = ["FileStorageObserver", "read_metrics", "flatten"]
+__all__ = ["DEFAULT_FILE_STORAGE_PRIORITY", "FileStorageObserver", "read_metrics", "flatten"]
 
 DEFAULT_FILE_STORAGE_PRIORITY = 20
-_STATIC_KEYS = frozenset({"command", "experiment", "host", "meta", "start_time", "queue_time"})
+_STATIC_KEYS = frozenset({"command", "experiment", "host", "meta", "start_time"})
 """run.json entries that do not change after the run starts (their JSON text is reused)."""
 
 
@@ -72,11 +79,12 @@ class FileStorageObserver(RunObserver):
             paths are recorded instead.
 
     Raises:
-        ObserverError: *basedir* is a file or not writable, or *template* is unusable.
+        FileNotFoundError: *template* is not a file (as in Sacred).
+        ObserverError: *basedir* is a file or not writable, or mako is not installed for
+            *template*.
     """
 
     VERSION = "FileStorageObserver-0.7.0"
-    incremental_output = True
 
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> FileStorageObserver:
@@ -115,12 +123,11 @@ class FileStorageObserver(RunObserver):
         self.config: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self._metrics: MetricsWriter | None = None
-        self._ended = False
-        self._cout_size = 0
+        self._cout: CoutFile | None = None
         check_basedir(self.basedir)
         if self.template is not None:
             if not os.path.isfile(self.template):
-                raise ObserverError(
+                raise FileNotFoundError(  # Sacred's error type
                     f"FileStorageObserver template {self.template!r} is not a file: "
                     "pass the path of a mako template."
                 )
@@ -144,6 +151,8 @@ class FileStorageObserver(RunObserver):
         check_basedir(self.basedir)
         try:
             os.makedirs(self.basedir, exist_ok=True)
+        except FileExistsError:
+            raise  # what Sacred raises (a file system that refuses every mkdir)
         except OSError as exc:
             raise ObserverError(
                 f"FileStorageObserver cannot create basedir {self.basedir!r} ({exc}): "
@@ -151,10 +160,17 @@ class FileStorageObserver(RunObserver):
             ) from None
 
     def _make_run_dir(self, _id: RunId) -> RunId:
-        self.dir, run_id = make_run_dir(self.basedir, _id, after=self._last_id)
-        if _id is None and isinstance(run_id, int):
-            self._last_id = run_id
-        return run_id
+        """Create the run directory; return the given *_id*, or the new name (a string)."""
+        self.dir, name = make_run_dir(self.basedir, _id, after=self._last_id)
+        if _id is not None:
+            return _id
+        self._last_id = int(name)
+        return name
+
+    def _cout_file(self) -> CoutFile:
+        self._run_dir()
+        assert self._cout is not None  # set with the run directory
+        return self._cout
 
     def _run_dir(self) -> str:
         if self.dir is None:
@@ -202,15 +218,15 @@ class FileStorageObserver(RunObserver):
         """Copy *filename* into the run directory as *target_name* (default: its basename).
 
         Raises:
-            ObserverError: the name is one of the observer's own files or leaves the run
-                directory.
+            FileExistsError: the name is one of the observer's own files (as in Sacred).
+            ObserverError: the name leaves the run directory.
         """
         filename = os.fspath(filename)
         name = target_name or os.path.basename(filename)
         run_dir = self._run_dir()
         dest = os.path.normpath(os.path.join(run_dir, name))
         if os.path.relpath(dest, run_dir) in RESERVED:
-            raise ObserverError(
+            raise FileExistsError(
                 f"Artifact name {name!r} would overwrite the observer's own file: "
                 f"pick a name other than {', '.join(sorted(RESERVED))}."
             )
@@ -279,17 +295,15 @@ class FileStorageObserver(RunObserver):
         self.run_entry = entry
         self.config = config
         self.info = {}
-        self._ended = False
         self._metrics = MetricsWriter(self._run_dir())
         # Written before run.json, whose presence marks a complete start: a temporary file
         # and rename would only cost a file operation per run, unless a queued run's
         # run.json is already there for readers.
         taken_over = os.path.exists(os.path.join(self._run_dir(), "run.json"))
         self.save_json(self.config, "config.json", atomic=taken_over)
-        self._cout_size = 0
+        self._cout = CoutFile(os.path.join(self._run_dir(), "cout.txt"))
         if output:  # like Sacred, a queued run has no cout.txt
-            with open(os.path.join(self._run_dir(), "cout.txt"), "ab") as cout:
-                self._cout_size = cout.tell()
+            self._cout.create()
         self.save_json(self.run_entry, "run.json")  # last: run.json means a complete start
         return run_id
 
@@ -305,14 +319,16 @@ class FileStorageObserver(RunObserver):
         meta_info: dict[str, Any],
         _id: RunId,
     ) -> RunId:
-        """Create a run directory with status ``QUEUED``; return the run id."""
+        """Create a run directory with status ``QUEUED``; return the run id.
+
+        Like Sacred, ``run.json`` records no queue time.
+        """
         entry: dict[str, Any] = {
             "experiment": ex_info,
             "command": command,
             "host": dict(host_info),
             "meta": meta_info,
             "status": "QUEUED",
-            "queue_time": iso_utc(queue_time),
         }
         return self._begin(_id, entry, config, output=False)
 
@@ -343,10 +359,10 @@ class FileStorageObserver(RunObserver):
     def heartbeat_event(
         self, info: dict[str, Any], captured_out: str, beat_time: datetime, result: Any
     ) -> None:
-        """Append the new output to ``cout.txt``; rewrite ``run.json`` and ``info.json``.
+        """Store the whole captured output in ``cout.txt``; rewrite ``run.json``, ``info.json``.
 
-        Safe to retry after a failure (the failure policy does): output that a failed call
-        half-wrote is cut off before it is appended again.
+        Safe to retry after a failure (the failure policy does): the output is the whole
+        text, and bytes that a failed call half-wrote are cut off before writing again.
         """
         self.info = info
         self.run_entry["heartbeat"] = iso_utc(beat_time)
@@ -354,35 +370,18 @@ class FileStorageObserver(RunObserver):
         self.save_json(self.run_entry, "run.json")
         if info:
             self.save_json(info, "info.json")
-        if captured_out:
-            self._append_output(captured_out.encode("utf-8"))
-
-    def _append_output(self, data: bytes) -> None:
-        fd = os.open(os.path.join(self._run_dir(), "cout.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            if os.fstat(fd).st_size != self._cout_size:
-                os.ftruncate(fd, self._cout_size)
-            os.lseek(fd, self._cout_size, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        self._cout_size += len(data)
+        self._cout_file().save(captured_out or "")
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
-        """Append the new points to ``metrics.jsonl`` (O(new points), crash-safe)."""
+        """Store new points: ``metrics.json`` while small, then the side file (crash-safe)."""
         self._run_dir()
         if self._metrics is None:  # pragma: no cover - set by started_event
             self._metrics = MetricsWriter(self._run_dir())
         self._metrics.add(metrics_by_name)
-        if self._ended:  # points after the end: fold them in right away
-            self._metrics.finish()
 
     def _end(self, stop_time: datetime, status: str, **fields: Any) -> None:
         if self._metrics is not None:
             self._metrics.finish()  # before run.json says the run ended
-        self._ended = True
         self.run_entry["stop_time"] = iso_utc(stop_time)
         self.run_entry["status"] = status
         self.run_entry.update(fields)
@@ -399,8 +398,8 @@ class FileStorageObserver(RunObserver):
         self._end(interrupt_time, str(status))
 
     def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
-        """Write metrics.json and mark the run ``FAILED`` with its traceback lines."""
-        self._end(fail_time, "FAILED", fail_trace=list(fail_trace))
+        """Write metrics.json and mark the run ``FAILED`` with its traceback (as given)."""
+        self._end(fail_time, "FAILED", fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Store the resource in the resource directory and list it in ``run.json``."""
@@ -432,13 +431,24 @@ class FileStorageObserver(RunObserver):
         template_class = importlib.import_module("mako.template").Template
         if self.template is None:
             return
-        with open(os.path.join(self._run_dir(), "cout.txt"), encoding="utf-8") as file:
-            cout = file.read()
         report = template_class(filename=self.template).render(
-            run=self.run_entry, config=self.config, info=self.info, cout=cout, savedir=self.dir
+            run=self.run_entry,
+            config=self.config,
+            info=self.info,
+            cout=self._cout_file().text,
+            savedir=self.dir,
         )
         ext = os.path.splitext(self.template)[1]
         write_atomic(os.path.join(self._run_dir(), f"report{ext}"), report)
+
+    def __eq__(self, other: object) -> bool:
+        """Observers are equal when they store into the same basedir (Sacred's rule)."""
+        if isinstance(other, FileStorageObserver):
+            return self.basedir == other.basedir
+        return False
+
+    def __hash__(self) -> int:
+        return hash(("FileStorageObserver", self.basedir))
 
     def __repr__(self) -> str:
         return f"FileStorageObserver({self.basedir!r})"

@@ -15,6 +15,7 @@ them; applying one twice stores it once:
 ``metric_push`` ``$push/$each`` one batch into part ``part`` of a metric, guarded by the
                batch's ``token`` (the last 1000 are kept in ``sacredlite_batches``)
 ``out_chunk``  upsert one overflow chunk of captured output
+``out_reset``  delete the run's overflow chunks (earlier output changed; they follow anew)
 =============  ======================================================================
 
 Overflow format (beyond Sacred; DESIGN.md section 4):
@@ -61,20 +62,29 @@ def is_transient(exc: BaseException) -> bool:
 class Target:
     """The collections one observer writes to.
 
+    Any objects with pymongo's ``Collection`` and ``GridFS`` APIs will do. The overflow,
+    output and counter collections live in the runs collection's database.
+
     Args:
-        database: a pymongo ``Database``.
-        runs: the runs collection name.
-        metrics: the metrics collection name.
+        runs: the runs collection.
+        metrics: the metrics collection (``None``: metrics are not stored).
+        fs: the ``GridFS`` for files (default: the runs database's).
     """
 
-    def __init__(self, database: Any, runs: str = "runs", metrics: str = "metrics") -> None:
-        self.db = database
-        self.runs = database[runs]
-        self.metrics = database[metrics]
-        self.output = database[f"{runs}_output"]
-        self.overflow = database[f"{metrics}_overflow"]
-        self.counters = database[COUNTERS]
-        self.fs = gridfs.GridFS(database)
+    def __init__(self, runs: Any, metrics: Any = None, fs: Any = None) -> None:
+        self.db = runs.database
+        self.runs = runs
+        self.metrics = metrics
+        self.metrics_name = str(metrics.name) if metrics is not None else "metrics"
+        self.output = self.db[f"{runs.name}_output"]
+        self.overflow = self.db[f"{self.metrics_name}_overflow"]
+        self.counters = self.db[COUNTERS]
+        self.fs = fs if fs is not None else gridfs.GridFS(self.db)
+
+    @classmethod
+    def in_database(cls, database: Any, runs: str = "runs", metrics: str = "metrics") -> Target:
+        """Return the target of the named collections in a pymongo ``Database``."""
+        return cls(database[runs], database[metrics], gridfs.GridFS(database))
 
 
 class Executor:
@@ -110,7 +120,7 @@ class Executor:
         if fs.exists(op["file_id"]):
             return
         # a put cut short by a lost connection leaves chunks behind that block a retry
-        self.target.db["fs.chunks"].delete_many({"files_id": op["file_id"]})
+        fs.delete(op["file_id"])
         extra = {k: op[k] for k in ("md5", "sha256", "content_type", "metadata") if k in op}
         try:
             if op.get("data") is not None:
@@ -220,6 +230,9 @@ class Executor:
         self.target.metrics.update_one(
             {"_id": op["metric_id"]}, {"$max": {"sacredlite_parts": part}}
         )
+
+    def _op_out_reset(self, op: dict[str, Any]) -> None:
+        self.target.output.delete_many({"run_id": self.run_id})
 
     def _op_out_chunk(self, op: dict[str, Any]) -> None:
         key = {"run_id": self.run_id, "seq": op["seq"]}

@@ -13,7 +13,13 @@ from typing import Any
 
 from ..errors import CommandLineError
 
-__all__ = ["parse_mongo_option", "redact_url", "describe_hosts"]
+__all__ = [
+    "describe_client",
+    "describe_hosts",
+    "parse_mongo_db_arg",
+    "parse_mongo_option",
+    "redact_url",
+]
 
 _NAME = r"[_A-Za-z][0-9A-Za-z#%&'()+\-;=@\[\]^_{}]{0,63}"
 _LABEL = r"[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?"
@@ -77,6 +83,24 @@ def parse_mongo_option(value: str) -> dict[str, Any]:
     return kwargs
 
 
+def parse_mongo_db_arg(mongo_db: str) -> dict[str, Any]:
+    """Turn a ``-m/--mongo_db`` value into MongoObserver keyword arguments, as Sacred does.
+
+    The same grammar as :func:`parse_mongo_option`; like Sacred's function of this name,
+    ``overwrite`` comes back as the string it was written as (``MongoObserver`` converts it).
+
+    Args:
+        mongo_db: e.g. ``my_db``, ``localhost:27017:my_db.runs!40``.
+
+    Raises:
+        CommandLineError: the value matches none of the forms.
+    """
+    kwargs = parse_mongo_option(mongo_db)
+    if "overwrite" in kwargs:
+        kwargs["overwrite"] = str(kwargs["overwrite"])
+    return kwargs
+
+
 def _database_from_url(url: str) -> str | None:
     """Return the database named in a MongoDB URL's path, or ``None``."""
     match = _USERINFO.match(url)
@@ -120,3 +144,14 @@ def describe_hosts(url: str | None) -> str:
     if "," not in hosts and ":" not in hosts and not url.startswith("mongodb+srv://"):
         hosts += ":27017"
     return hosts
+
+
+def describe_client(client: Any) -> str:
+    """Return the ``host:port`` list of a ``pymongo.MongoClient`` (never credentials)."""
+    topology = getattr(client, "topology_description", None)
+    try:
+        servers = topology.server_descriptions() if topology is not None else {}
+    except Exception:  # noqa: BLE001 - a client of another kind: describe it generically
+        servers = {}
+    hosts = ",".join(f"{host}:{port}" for host, port in servers)
+    return hosts or "the given client"

@@ -5,7 +5,8 @@ Two modes:
 * direct (plain ``MongoObserver``): each operation is applied at once. When the database
   cannot be reached, the operation and every later one go to the run's disk spool, in
   order; the spool is retried (at most every ``retry_interval`` seconds) on later events
-  and once more when the run ends.
+  and once more when the run ends. :meth:`Writer.submit` returns the error of a write it
+  had to keep, so the observer can raise it as Sacred's does.
 * queued (``QueueObserver`` / ``QueuedMongoObserver``): every operation is first appended
   to the disk spool (write-ahead, so a crash loses nothing), then a background thread
   applies them every ``interval`` seconds, retrying every ``retry_interval`` seconds.
@@ -70,6 +71,7 @@ class Writer:
         self._stopping = False
         self._deadline = 0.0
         self._thread: threading.Thread | None = None
+        self._finished = False
         self.spool_path: str | None = None
         if queued:
             self._thread = threading.Thread(
@@ -98,15 +100,18 @@ class Writer:
         if backlog:
             self._backlog.append((seq, op))
 
-    def submit(self, op: dict[str, Any]) -> None:
-        """Store *op* now, or spool it when the database cannot be reached."""
+    def submit(self, op: dict[str, Any]) -> Exception | None:
+        """Store *op* now, or keep it in the spool; return the error that made us keep it.
+
+        Returns ``None`` when *op* is stored, or queued for the background thread, or
+        waiting in the spool behind earlier writes without a new attempt having failed.
+        """
         if self.queued:
             self._to_spool(op)
-            return
+            return None
         if self._backlog:  # keep the order: later writes wait behind the spooled ones
             self._to_spool(op)
-            self.drain(force=False)
-            return
+            return self._drain(force=False)
         try:
             with self._apply_lock:
                 self.executor.apply(op)
@@ -116,6 +121,8 @@ class Writer:
                 self._to_spool(_retrying(op))
             else:
                 self._rejected(op, exc)
+            return exc
+        return None
 
     def _lost(self, exc: BaseException) -> None:
         self._next_try = time.monotonic() + self.retry_interval
@@ -141,10 +148,13 @@ class Writer:
 
     def drain(self, force: bool = True) -> bool:
         """Apply spooled operations in order; return whether none is left."""
-        if not self._backlog:
-            return True
-        if not force and time.monotonic() < self._next_try:
-            return False
+        self._drain(force)
+        return not self._backlog
+
+    def _drain(self, force: bool) -> Exception | None:
+        """Apply spooled operations in order; return the error that stopped an attempt."""
+        if not self._backlog or (not force and time.monotonic() < self._next_try):
+            return None
         with self._apply_lock:
             while self._backlog:
                 seq, op = self._backlog[0]
@@ -154,7 +164,7 @@ class Writer:
                     if is_transient(exc):
                         self._lost(exc)
                         op.update(_retrying(op))
-                        return False
+                        return exc
                     self._backlog.popleft()  # stays un-acknowledged in the spool for sync
                     self._rejected_logged(op, exc)
                     continue
@@ -162,7 +172,7 @@ class Writer:
                 with self._spool_lock:
                     assert self.spool is not None
                     self.spool.ack(seq)
-        return True
+        return None
 
     def _rejected_logged(self, op: dict[str, Any], exc: BaseException) -> None:
         logger.error(
@@ -187,7 +197,14 @@ class Writer:
             self._wake.wait(self.retry_interval)
 
     def finish(self) -> None:
-        """Flush what is pending, close the spool, and say where leftovers are kept."""
+        """Flush what is pending, close the spool, and say where leftovers are kept.
+
+        Only the first call does anything: a run's observer may be joined more than once
+        (by its terminal event in queued mode, and by the run).
+        """
+        if self._finished:
+            return
+        self._finished = True
         if self._thread is not None:
             self._deadline = time.monotonic() + self.join_timeout
             self._stopping = True

@@ -1,24 +1,44 @@
 """QueueObserver: hand an observer's work to a background thread that retries (Sacred's).
 
-``QueueObserver(covered_observer, interval=20, retry_interval=10)`` wraps any observer: its
-events are queued and delivered by a background thread every ``interval`` seconds; an
-event that fails is retried every ``retry_interval`` seconds, in order. ``started_event``
-is delivered at once, because it names the run.
+``QueueObserver(covered_observer, interval=20, retry_interval=10)`` wraps any observer. Its
+events, with whatever positional and keyword arguments they come with, are queued and
+delivered to the covered observer by a background thread (``_worker``) every ``interval``
+seconds; an event that fails is retried every ``retry_interval`` seconds, in order.
+``started_event`` is delivered at once, because it names the run, and starts the thread;
+``queued_event`` is delivered at once too. A terminal event (completed, interrupted,
+failed) is queued and then waits, like :meth:`QueueObserver.join`, until the queue is
+delivered and the thread has stopped.
 
-Beyond Sacred, a covered :class:`~sacredlite.observers.MongoObserver` is switched into its
-queued mode instead: every write is appended to a disk spool before the thread stores it,
-so neither a database outage for the whole run nor a crash of the process loses data
-(``sacredlite sync`` stores what is left), and a run may even start while the database is
-unreachable. For other observers, :meth:`QueueObserver.join` waits at most ``join_timeout``
-seconds and then reports how many events it could not deliver.
+Metrics: Sacred's QueueObserver turns ``log_metrics(metrics_by_name, info)`` into one
+``log_metrics(name, series, info)`` per metric, the signature of Sacred's queue-compatible
+MongoObserver. sacredlite's observers, and users' ones written against Sacred's
+``RunObserver``, take the whole batch ``log_metrics(metrics_by_name, info)`` instead. So
+the wrapper looks at the covered observer's ``log_metrics`` once: if it takes three or
+more positional arguments, or any (``*args``, as a mock does), it gets one call per
+metric, as in Sacred; otherwise it gets the batch. Both kinds receive every point, in
+order.
+
+Beyond Sacred:
+
+* A covered :class:`~sacredlite.observers.MongoObserver` is switched into its queued mode
+  instead: its events are handed over at once, and every write is appended to a disk spool
+  before its own background thread stores it, so neither a database outage for the whole
+  run nor a crash of the process loses data (``sacredlite sync`` stores what is left), and
+  a run may even start while the database is unreachable. :meth:`QueueObserver.join`
+  waits for that thread (the covered observer's ``join``).
+* For other observers, :meth:`QueueObserver.join` waits at most ``join_timeout`` seconds
+  while deliveries keep failing, then reports how many events it could not deliver
+  (Sacred waits forever). Like Sacred's, it does not call the covered observer's ``join``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from .base import RunObserver
@@ -27,16 +47,22 @@ __all__ = ["QueueObserver"]
 
 logger = logging.getLogger("sacredlite.observers.queue")
 
-_QUEUED_METHODS = (
-    "queued_event",
-    "heartbeat_event",
-    "completed_event",
-    "interrupted_event",
-    "failed_event",
-    "resource_event",
-    "artifact_event",
-    "log_metrics",
-)
+_Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+"""A queued event: the covered observer's method name and its arguments."""
+
+
+def _takes_one_metric(method: Callable[..., Any] | None) -> bool:
+    """Return whether *method* is a ``log_metrics(name, series, info)`` (or takes ``*args``)."""
+    if method is None:
+        return False
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: Sacred's default
+        return True
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional for p in parameters) >= 3
 
 
 class QueueObserver(RunObserver):
@@ -46,7 +72,7 @@ class QueueObserver(RunObserver):
         covered_observer: the observer that does the real work.
         interval: seconds between background deliveries.
         retry_interval: seconds to wait after a failed delivery before retrying.
-        join_timeout: seconds :meth:`join` keeps retrying at the end of the run.
+        join_timeout: seconds :meth:`join` keeps retrying failed deliveries.
     """
 
     def __init__(
@@ -60,10 +86,13 @@ class QueueObserver(RunObserver):
         self._interval = interval
         self._retry_interval = retry_interval
         self._join_timeout = join_timeout
-        self._native = callable(getattr(covered_observer, "_use_queue", None))
+        # a class attribute, not whatever a mock answers
+        self._native = callable(getattr(type(covered_observer), "_use_queue", None))
         if self._native:
             covered_observer._use_queue(interval, retry_interval, join_timeout)
-        self._queue: deque[tuple[str, dict[str, Any]]] = deque()
+        self._per_metric = _takes_one_metric(getattr(covered_observer, "log_metrics", None))
+        self._queue: deque[_Call] = deque()
+        self._delivering = threading.Lock()  # the thread and a direct delivery never overlap
         self._wake = threading.Event()
         self._stopping = False
         self._deadline = 0.0
@@ -76,25 +105,21 @@ class QueueObserver(RunObserver):
 
     @property
     def priority(self) -> int:  # type: ignore[override]
-        """The covered observer's priority."""
-        return int(getattr(self._covered_observer, "priority", 0))
+        """The covered observer's priority (0 unless it is a number)."""
+        value = getattr(self._covered_observer, "priority", 0)
+        return value if isinstance(value, int) else 0
 
     @property
     def incremental_output(self) -> bool:  # type: ignore[override]
-        """Whether the covered observer takes only new captured output at each beat."""
-        return bool(getattr(self._covered_observer, "incremental_output", False))
+        """Whether the covered observer's class asks for only the new output at each beat."""
+        return getattr(type(self._covered_observer), "incremental_output", False) is True
 
-    def started_event(
-        self,
-        ex_info: dict[str, Any],
-        command: str,
-        host_info: dict[str, Any],
-        start_time: Any,
-        config: dict[str, Any],
-        meta_info: dict[str, Any],
-        _id: Any,
-    ) -> Any:
-        """Start the covered observer now (it names the run) and the background thread."""
+    def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        target = getattr(self._covered_observer, method, None)
+        return target(*args, **kwargs) if target is not None else None
+
+    def started_event(self, *args: Any, **kwargs: Any) -> Any:
+        """Start the background thread, then the covered observer (at once: it names the run)."""
         if not self._native:
             self._queue.clear()
             self._stopping = False
@@ -102,68 +127,70 @@ class QueueObserver(RunObserver):
                 target=self._run, name="sacredlite-queue-observer", daemon=True
             )
             self._worker.start()
-        return self._covered_observer.started_event(
-            ex_info=ex_info,
-            command=command,
-            host_info=host_info,
-            start_time=start_time,
-            config=config,
-            meta_info=meta_info,
-            _id=_id,
-        )
+        return self._call("started_event", args, kwargs)
 
-    def _put(self, method: str, kwargs: dict[str, Any]) -> Any:
-        if self._native or method == "queued_event":
-            target = getattr(self._covered_observer, method, None)
-            return target(**kwargs) if target is not None else None
-        self._queue.append((method, kwargs))
-        return None
-
-    def queued_event(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def queued_event(self, *args: Any, **kwargs: Any) -> Any:
         """Store a queued run through the covered observer (at once: it names the run)."""
-        return self._put("queued_event", kwargs)
+        return self._call("queued_event", args, kwargs)
 
-    def heartbeat_event(self, **kwargs: Any) -> None:  # type: ignore[override]
+    def _put(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._native:
+            self._call(method, args, kwargs)
+            return
+        self._queue.append((method, args, kwargs))
+        if not self._is_running():  # no thread (not started, or ended): deliver now
+            self._deliver_all()
+
+    def _is_running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive() and not self._stopping
+
+    def heartbeat_event(self, *args: Any, **kwargs: Any) -> None:
         """Queue a heartbeat."""
-        self._put("heartbeat_event", kwargs)
+        self._put("heartbeat_event", args, kwargs)
 
-    def log_metrics(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Queue new metric points."""
-        self._put("log_metrics", kwargs)
-
-    def resource_event(self, **kwargs: Any) -> None:  # type: ignore[override]
+    def resource_event(self, *args: Any, **kwargs: Any) -> None:
         """Queue a resource."""
-        self._put("resource_event", kwargs)
+        self._put("resource_event", args, kwargs)
 
-    def artifact_event(self, **kwargs: Any) -> None:  # type: ignore[override]
+    def artifact_event(self, *args: Any, **kwargs: Any) -> None:
         """Queue an artifact."""
-        self._put("artifact_event", kwargs)
+        self._put("artifact_event", args, kwargs)
 
-    def completed_event(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Queue the end of the run."""
-        self._put("completed_event", kwargs)
+    def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
+        """Queue new metric points: one call per metric or the batch (module docstring)."""
+        if self._per_metric and not self._native:
+            for name, series in metrics_by_name.items():
+                self._put("log_metrics", (name, series, info), {})
+        else:
+            self._put("log_metrics", (metrics_by_name, info), {})
 
-    def interrupted_event(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Queue the interruption of the run."""
-        self._put("interrupted_event", kwargs)
+    def completed_event(self, *args: Any, **kwargs: Any) -> None:
+        """Queue the end of the run and wait until everything is delivered."""
+        self._put("completed_event", args, kwargs)
+        self.join()
 
-    def failed_event(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Queue the failure of the run."""
-        self._put("failed_event", kwargs)
+    def interrupted_event(self, *args: Any, **kwargs: Any) -> None:
+        """Queue the interruption of the run and wait until everything is delivered."""
+        self._put("interrupted_event", args, kwargs)
+        self.join()
+
+    def failed_event(self, *args: Any, **kwargs: Any) -> None:
+        """Queue the failure of the run and wait until everything is delivered."""
+        self._put("failed_event", args, kwargs)
+        self.join()
 
     def _deliver_all(self) -> bool:
         """Deliver queued events in order; return whether the queue is empty."""
-        while self._queue:
-            method, kwargs = self._queue[0]
-            target = getattr(self._covered_observer, method, None)
-            try:
-                if target is not None:
-                    target(**kwargs)
-            except Exception as exc:  # noqa: BLE001 - retried later, as in Sacred
-                logger.debug("%s failed (%s); retrying later", method, exc)
-                return False
-            self._queue.popleft()
-        return True
+        with self._delivering:
+            while self._queue:
+                method, args, kwargs = self._queue[0]
+                try:
+                    self._call(method, args, kwargs)
+                except Exception as exc:  # noqa: BLE001 - retried later, as in Sacred
+                    logger.debug("%s failed (%s); retrying later", method, exc)
+                    return False
+                self._queue.popleft()
+            return True
 
     def _run(self) -> None:
         while True:
@@ -178,23 +205,27 @@ class QueueObserver(RunObserver):
             self._wake.wait(self._retry_interval)
 
     def join(self) -> None:
-        """Wait until the queue is delivered (at most ``join_timeout`` s), then join."""
-        if self._worker is not None:
+        """Wait until the queue is delivered (retrying at most ``join_timeout`` s); stop the
+        thread. A covered MongoObserver in queued mode is joined instead."""
+        if self._native:
+            join = getattr(self._covered_observer, "join", None)
+            if callable(join):
+                join()
+            return
+        worker = self._worker
+        if worker is not None and worker.is_alive():
             self._deadline = time.monotonic() + self._join_timeout
             self._stopping = True
             self._wake.set()
-            self._worker.join()
-            self._worker = None
-            if self._queue:
-                logger.warning(
-                    "%s could not deliver %d event(s) within %.0f s; they are lost.",
-                    type(self._covered_observer).__name__,
-                    len(self._queue),
-                    self._join_timeout,
-                )
-        join = getattr(self._covered_observer, "join", None)
-        if callable(join):
-            join()
+            worker.join()
+        if self._queue:
+            logger.warning(
+                "%s could not deliver %d event(s) within %.0f s; they are lost.",
+                type(self._covered_observer).__name__,
+                len(self._queue),
+                self._join_timeout,
+            )
+            self._queue.clear()
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("__") or item == "_covered_observer":

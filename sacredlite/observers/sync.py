@@ -70,7 +70,7 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                 continue
             header = spool.header
             db_name = kwargs.get("db_name") or header["db"]
-            target = Target(client[db_name], header["runs"], header["metrics"])
+            target = Target.in_database(client[db_name], header["runs"], header["metrics"])
             executor = Executor(target, spool.run_id, on_assign=spool.assign)
             ops = _pending(spool)
             applied: list[dict[str, Any]] = []

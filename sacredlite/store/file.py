@@ -22,6 +22,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from ..observers.file_metrics import side_file_base, side_file_continues
 from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_tags, content_type
 from .filecache import load_index, load_series, save_index, save_series
@@ -80,11 +81,16 @@ class _Metrics:
     """The parsed metrics of one run and where reading ``metrics.jsonl`` stopped."""
 
     def __init__(
-        self, key: tuple[StatKey, StatKey], offset: int, series: dict[str, Series]
+        self,
+        key: tuple[StatKey, StatKey],
+        offset: int,
+        series: dict[str, Series],
+        follows: bool,
     ) -> None:
         self.key = key
         self.offset = offset
         self.series = series
+        self.follows = follows  # the side file continues metrics.json
 
 
 _ARRAY_KEY = re.compile(rb'"(steps|values|timestamps)"\s*:\s*$')
@@ -175,9 +181,11 @@ def _read_jsonl(path: str, offset: int) -> tuple[list[dict[str, Any]], int]:
     for line in data[:end].splitlines():
         if line.strip():
             try:
-                chunks.append(json.loads(line))
+                chunk = json.loads(line)
             except ValueError:
                 continue  # a line damaged by a crash; the rest are still good
+            if isinstance(chunk, dict):  # not the base line
+                chunks.append(chunk)
     return chunks, offset + end
 
 
@@ -373,12 +381,12 @@ class FileStore(RunStore):
             if hit is not None and hit.key == key:
                 self._metrics.move_to_end(name)
                 return hit
-            # metrics.json, once written, is complete and wins over a leftover side file
-            # (the contract of sacredlite.observers.file_metrics).
+            # The side file counts only when it continues metrics.json (the contract of
+            # sacredlite.observers.file_metrics); a growing one is read on from its offset.
             if (
                 hit is not None
-                and key[0] is None
-                and hit.key[0] is None
+                and hit.key[0] == key[0]
+                and hit.follows
                 and hit.key[1] is not None
                 and key[1] is not None
                 and hit.key[1][2] == key[1][2]
@@ -386,9 +394,10 @@ class FileStore(RunStore):
             ):
                 chunks, offset = _read_jsonl(jl_path, hit.offset)
                 series = hit.series
+                follows = True
             else:
                 series = {}
-                chunks, offset = [], 0
+                final: dict[str, tuple[Any, Any]] | None = None
                 if key[0] is not None:
                     final = load_series(js_path, key[0]) if self._cache_index else None
                     if final is None:
@@ -399,8 +408,17 @@ class FileStore(RunStore):
                         if self._cache_index and _series._np is not None:
                             save_series(js_path, key[0], _as_arrays(final))
                     series = {n: Series(steps, values) for n, (steps, values) in final.items()}
-                else:
-                    chunks, offset = _read_jsonl(jl_path, 0)
+                follows = False
+                chunks, offset = [], 0
+                if key[1] is not None:
+                    try:
+                        side_base = side_file_base(jl_path)
+                    except OSError:
+                        side_base = None
+                    counts = None if final is None else {n: len(s) for n, s in series.items()}
+                    follows = side_file_continues(side_base, counts)
+                    if follows:
+                        chunks, offset = _read_jsonl(jl_path, 0)
             for chunk in chunks:
                 for metric, points in chunk.items():
                     if not isinstance(points, dict):
@@ -410,7 +428,7 @@ class FileStore(RunStore):
                         series[metric].extend(steps, values)
                     else:
                         series[metric] = Series(steps, values)
-            entry = _Metrics(key, offset, series)
+            entry = _Metrics(key, offset, series, follows)
             self._metrics[name] = entry
             while len(self._metrics) > 8:
                 self._metrics.popitem(last=False)

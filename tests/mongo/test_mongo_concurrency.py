@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+THIS_CHECKOUT = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+    ),
+}
+"""The environment of child processes: they import sacredlite from this checkout."""
 
 SCRIPT = textwrap.dedent(
     """
@@ -46,6 +56,7 @@ def test_parallel_processes_never_share_an_id(mongo_server, mongo_db_name):
     children = [
         subprocess.Popen(
             [sys.executable, "-c", SCRIPT, mongo_server.url, mongo_db_name, str(runs)],
+            env=THIS_CHECKOUT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -14,8 +14,6 @@ from sacredlite.observers.mongo import MongoObserver, QueuedMongoObserver
 class Flaky(RunObserver):
     """Records events; the first two heartbeats fail, as a database outage would."""
 
-    incremental_output = True
-
     def __init__(self):
         self.events = []
         self.failures = 2
@@ -41,7 +39,7 @@ def test_queue_observer_retries_in_order():
     """Failed deliveries are retried until they work, and later events wait behind them."""
     flaky = Flaky()
     queued = QueueObserver(flaky, interval=0.01, retry_interval=0.01)
-    assert queued.incremental_output is True and queued.covered_observer is flaky
+    assert queued.covered_observer is flaky
     ex = Experiment("queue_exp")
 
     @ex.main
@@ -57,7 +55,7 @@ def test_queue_observer_retries_in_order():
     assert flaky.events[-1] == ("completed", 3)
     assert ("metrics", ["x"]) in flaky.events
     beats = [e for e in flaky.events if e[0] == "beat"]
-    assert "".join(text for _, text in beats) == "hi\n"
+    assert beats[-1] == ("beat", "hi\n")  # each beat carries the whole output
 
 
 def test_queued_mongo_observer_stores_a_run(mongo_server, mongo_db_name, tmp_path):
@@ -100,3 +98,36 @@ def test_collection_prefix_names_both_collections(mongo_server, mongo_db_name):
     assert (observer.runs.name, observer.metrics.name) == ("x_runs", "x_metrics")
     with pytest.raises(KeyError, match="reserved"), pytest.warns(DeprecationWarning):
         MongoObserver(mongo_server.url, db_name=mongo_db_name, collection="fs.files")
+
+
+def test_queued_mongo_observer_takes_sacreds_positional_calls(
+    mongo_server, mongo_db_name, tmp_path
+):
+    """Events called positionally, as Sacred's tests call them, are stored; a terminal
+    event returns once everything is in the database."""
+    import datetime as dt
+
+    (tmp_path / "model.txt").write_text("weights")
+    observer = QueuedMongoObserver(
+        interval=0.01,
+        retry_interval=0.01,
+        url=mongo_server.url,
+        db_name=mongo_db_name,
+        spool_dir=tmp_path / "sp",
+    )
+    start, beat = dt.datetime(1999, 5, 4, 3, 2, 1), dt.datetime(1999, 5, 5, 5, 5, 5)
+    ex_info = {"name": "q", "base_dir": str(tmp_path), "sources": []}
+    run_id = observer.started_event(ex_info, "run", {}, start, {"a": 1}, {}, None)
+    observer.artifact_event("model", str(tmp_path / "model.txt"), None, "text/plain")
+    observer.resource_event(str(tmp_path / "model.txt"))
+    info = {}
+    observer.log_metrics({"m": {"steps": [0], "values": [1.0], "timestamps": [beat]}}, info)
+    observer.heartbeat_event(info, "out", beat, None)
+    observer.completed_event(beat, 7)
+    doc = observer.runs.find_one({"_id": run_id})
+    assert (doc["status"], doc["result"], doc["captured_out"]) == ("COMPLETED", 7, "out")
+    assert (doc["start_time"], doc["stop_time"]) == (start, beat)
+    assert [a["name"] for a in doc["artifacts"]] == ["model"]
+    assert doc["info"]["metrics"] == info["metrics"]
+    assert observer.metrics.find_one({"run_id": run_id})["steps"] == [0]
+    assert list((tmp_path / "sp").glob("*.jsonl")) == []

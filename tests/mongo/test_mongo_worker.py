@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,14 @@ from pathlib import Path
 
 from sacredlite.observers.mongo import MongoObserver
 from sacredlite.worker import main as worker_main
+
+THIS_CHECKOUT = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+    ),
+}
+"""The environment of child processes: they import sacredlite from this checkout."""
 
 SCRIPT = textwrap.dedent(
     """
@@ -65,6 +74,7 @@ def test_three_workers_drain_thirty_runs_each_exactly_once(mongo_server, mongo_d
             stderr=subprocess.PIPE,
             text=True,
             cwd=tmp_path,
+            env=THIS_CHECKOUT,
         )
         for _ in range(3)
     ]  # fmt: skip
@@ -147,7 +157,7 @@ def test_ctrl_c_interrupts_the_current_run(mongo_server, mongo_db_name, tmp_path
     worker = subprocess.Popen(
         [sys.executable, "-m", "sacredlite", "worker", "-m",
          f"{mongo_server.address}:{mongo_db_name}", "--once"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=THIS_CHECKOUT,
     )  # fmt: skip
     client = mongo_server.client()
     try:

@@ -184,11 +184,20 @@ class Backend:
 
     make: Callable[[pytest.FixtureRequest, Path], Any]
     read_back: Callable[[Any, Any], dict[str, Any]]
+    run_id: Callable[[int], Any] = int
+    """The id the backend gives its n-th run (file storage names directories: ``"1"``)."""
+    stores_queue_time: bool = True
+    """Whether a queued run keeps its queue time (Sacred's run.json has none)."""
 
 
 BACKENDS: dict[str, Backend] = {
     "memory": Backend(lambda request, tmp: MemoryObserver(), read_back_memory),
-    "file": Backend(lambda request, tmp: FileStorageObserver(tmp / "runs"), read_back_file),
+    "file": Backend(
+        lambda request, tmp: FileStorageObserver(tmp / "runs"),
+        read_back_file,
+        run_id=str,
+        stores_queue_time=False,
+    ),
 }
 """The observers the contract suite checks, by name (the test ids)."""
 

@@ -17,6 +17,7 @@ from observer_backends import HOST, META, at, md5_bytes
 from sacredlite.errors import ObserverError
 from sacredlite.observers import FileStorageObserver
 from sacredlite.observers.file_metrics import (
+    LIVE_LIMIT,
     METRICS_FILE,
     SIDE_FILE,
     MetricsWriter,
@@ -26,6 +27,13 @@ from sacredlite.observers.file_metrics import (
 )
 
 CONFIG = {"lr": 0.1, "seed": 3}
+THIS_CHECKOUT = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+    ),
+}
+"""The environment of child processes: they import sacredlite from this checkout."""
 
 
 def started(obs: FileStorageObserver, ex_info: dict[str, Any], _id: Any = None) -> Any:
@@ -44,7 +52,7 @@ class TestLayout:
         obs = FileStorageObserver(tmp_path / "runs")
         run_id = started(obs, ex_info)
         run_dir = tmp_path / "runs" / "1"
-        assert run_id == 1 and obs.dir == str(run_dir)
+        assert run_id == "1" and obs.dir == str(run_dir)
         assert sorted(os.listdir(run_dir)) == ["config.json", "cout.txt", "run.json"]
         run = load(run_dir / "run.json")
         md5 = {rel: m for rel, m in ex_info["sources"]}
@@ -99,19 +107,49 @@ class TestLayout:
             text = (tmp_path / "1" / name).read_text()
             assert text == json.dumps(json.loads(text), sort_keys=True, indent=2), name
 
-    def test_heartbeat_appends_output_and_rewrites_json(
+    def test_heartbeat_stores_whole_output_and_rewrites_json(
         self, tmp_path: Path, ex_info: dict[str, Any]
     ) -> None:
-        """Heartbeats append new output to cout.txt and update heartbeat, result and info."""
+        """Each heartbeat carries the whole output; cout.txt equals it after every beat."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         obs.heartbeat_event({"a": 1}, "line 1\n", at(1), None)
-        obs.heartbeat_event({"a": 2}, "línea 2\n", at(2.5), 0.25)
+        assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == "line 1\n"
+        obs.heartbeat_event({"a": 2}, "line 1\nlínea 2\n", at(2.5), 0.25)
         run = load(tmp_path / "1" / "run.json")
         assert (run["heartbeat"], run["result"]) == ("2026-11-28T00:32:25.623000", 0.25)
         assert load(tmp_path / "1" / "info.json") == {"a": 2}
         assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == "line 1\nlínea 2\n"
-        assert FileStorageObserver.incremental_output is True
+        assert not FileStorageObserver.incremental_output
+
+    @pytest.mark.parametrize(
+        "texts",
+        [
+            ["a\n", "a\nb\n", "a\nb\nc"],  # growing: appended
+            ["a\n10%", "a\n50%", "a\n100%\nnext"],  # a progress bar redraws the last line
+            ["ä\nbé", "ä\nb", "ä\n"],  # the last line shrinks (multi-byte characters)
+            ["one\ntwo\n", "ONE\ntwo\n", ""],  # earlier text changes: cout.txt is replaced
+        ],
+        ids=["append", "last-line", "shrink", "replace"],
+    )
+    def test_cout_follows_every_heartbeat(
+        self, tmp_path: Path, ex_info: dict[str, Any], texts: list[str]
+    ) -> None:
+        """cout.txt holds exactly the latest whole output, however it changed."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        for i, text in enumerate(texts):
+            obs.heartbeat_event({}, text, at(i), None)
+            assert (tmp_path / "1" / "cout.txt").read_text(encoding="utf-8") == text
+
+    def test_naive_times_are_stored_as_given(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
+        """Naive datetimes (UTC, as Sacred passes them) are stored with isoformat()."""
+        obs = FileStorageObserver(tmp_path)
+        start, beat = datetime(1999, 5, 4, 3, 2, 1), datetime(1999, 5, 5, 5, 5, 5, 5)
+        obs.started_event(ex_info, "main", HOST, start, CONFIG, META, None)
+        obs.heartbeat_event({}, "", beat, None)
+        run = load(tmp_path / "1" / "run.json")
+        assert (run["start_time"], run["heartbeat"]) == (start.isoformat(), beat.isoformat())
 
     def test_empty_info_writes_no_info_json(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """Like Sacred, info.json appears only once info has content."""
@@ -194,16 +232,20 @@ class TestFiles:
         assert (tmp_path / "runs" / "1" / "plots" / "loss.png").read_bytes() == b"png"
         assert os.listdir(tmp_path / "runs" / "_resources") == [os.path.basename(stored)]
 
-    @pytest.mark.parametrize("name", ["run.json", "config.json", "cout.txt", "metrics.json"])
+    @pytest.mark.parametrize(
+        "name", ["run.json", "config.json", "cout.txt", "metrics.json", "info.json"]
+    )
     def test_artifact_cannot_overwrite_observer_files(
         self, tmp_path: Path, ex_info: dict[str, Any], name: str
     ) -> None:
-        """An artifact named like one of the observer's files is refused."""
+        """An artifact named like one of the observer's files raises FileExistsError (Sacred's)."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         (tmp_path / "x").write_text("x")
-        with pytest.raises(ObserverError, match=f"Artifact name '{name}' would overwrite"):
+        with pytest.raises(FileExistsError, match=f"Artifact name '{name}' would overwrite"):
             obs.artifact_event(name, str(tmp_path / "x"))
+        with pytest.raises(FileExistsError):
+            obs.save_file(str(tmp_path / "x"), name)
 
     def test_artifact_cannot_leave_run_dir(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """An artifact name with '..' or an absolute path is refused."""
@@ -256,6 +298,11 @@ class TestFiles:
         obs.heartbeat_event({}, "out", at(1), None)
         obs.completed_event(at(2), None)
         assert (tmp_path / "runs" / "1" / "report.txt").read_text() == "COMPLETED 0.1 out"
+
+    def test_missing_template_raises_file_not_found(self, tmp_path: Path) -> None:
+        """A template path that is not a file raises FileNotFoundError, as in Sacred."""
+        with pytest.raises(FileNotFoundError, match="template '.*nope.html' is not a file"):
+            FileStorageObserver(tmp_path / "runs", template=tmp_path / "nope.html")
 
     def test_default_template_in_basedir(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """basedir/template.html is rendered to report.html without being asked, as in Sacred."""
@@ -312,10 +359,10 @@ class TestBasedir:
         assert (obs.basedir, obs.priority) == (str(tmp_path), 5)
 
     def test_given_id_that_exists_is_refused(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
-        """Starting a run with an id whose directory holds a run raises ObserverError."""
+        """Starting a run with an id whose directory holds a run raises FileExistsError."""
         obs = FileStorageObserver(tmp_path)
-        started(obs, ex_info, _id=7)
-        with pytest.raises(ObserverError, match="run id 7 is taken"):
+        assert started(obs, ex_info, _id=7) == 7  # a given id comes back as given
+        with pytest.raises(FileExistsError, match="run id 7 is taken"):
             started(obs, ex_info, _id=7)
 
     @pytest.mark.parametrize("bad", ["../x", "a/b", "..", ""])
@@ -333,15 +380,78 @@ class TestBasedir:
         obs = FileStorageObserver(tmp_path)
         run_id = obs.queued_event(ex_info, "main", HOST, at(0), CONFIG, META, None)
         assert load(tmp_path / "1" / "run.json")["status"] == "QUEUED"
-        assert started(obs, ex_info, _id=run_id) == 1
+        assert started(obs, ex_info, _id=run_id) == "1"
         assert load(tmp_path / "1" / "run.json")["status"] == "RUNNING"
+
+    def test_queued_run_json_has_sacreds_keys(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """A queued run's run.json holds exactly Sacred's keys (no queue time, no cout.txt)."""
+        obs = FileStorageObserver(tmp_path)
+        run_id = obs.queued_event(ex_info, "main", HOST, at(0), CONFIG, META, None)
+        assert run_id == "1"
+        run = load(tmp_path / "1" / "run.json")
+        assert sorted(run) == ["command", "experiment", "host", "meta", "status"]
+        assert (run["status"], run["host"], run["meta"]) == ("QUEUED", HOST, META)
+        assert sorted(os.listdir(tmp_path / "1")) == ["config.json", "run.json"]
+
+    def test_taken_id_makes_the_next_one_be_tried(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """When the next id is taken by someone else, later numbers are tried with mkdir."""
+        first, other = FileStorageObserver(tmp_path), FileStorageObserver(tmp_path)
+        assert started(first, ex_info) == "1"
+        assert [started(other, ex_info) for _ in range(2)] == ["2", "3"]
+        assert started(first, ex_info) == "4"
+
+    def test_lagging_listing_is_overcome_by_mkdir(
+        self, tmp_path: Path, ex_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A directory listing that misses existing runs (network file systems) still gives
+        a fresh id: mkdir fails on the taken ones and the next number is tried."""
+        for name in ("1", "2", "3"):
+            (tmp_path / name).mkdir()
+
+        class EmptyListing:
+            def __enter__(self) -> list[Any]:
+                return []
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+        monkeypatch.setattr(os, "scandir", lambda path: EmptyListing())
+        assert started(FileStorageObserver(tmp_path), ex_info) == "4"
+
+    def test_mkdir_that_always_fails_raises_file_exists_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """If every mkdir reports a taken id, the observer gives up with FileExistsError."""
+        from sacredlite.observers._filestore import MAX_ID_ATTEMPTS
+
+        calls = []
+
+        def taken(path: str, mode: int = 0o777) -> None:
+            calls.append(path)
+            raise FileExistsError(path)
+
+        obs = FileStorageObserver(tmp_path)
+        monkeypatch.setattr(os, "mkdir", taken)
+        with pytest.raises(FileExistsError, match=f"no free run id .* after {MAX_ID_ATTEMPTS}"):
+            started(obs, {"name": "e", "base_dir": str(tmp_path), "sources": []})
+        assert len([p for p in calls if os.path.basename(p).isdigit()]) == MAX_ID_ATTEMPTS
+
+    def test_equal_observers_share_a_basedir(self, tmp_path: Path) -> None:
+        """Observers are equal (and hash alike) when they store into the same basedir."""
+        a, b, c = (FileStorageObserver(tmp_path / d) for d in ("x", "x", "y"))
+        assert a == b and hash(a) == hash(b)
+        assert a != c and a != "x"
 
     def test_numeric_ids_skip_other_entries(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
         """The next id is one more than the largest numeric directory; other names are ignored."""
         for name in ("3", "_sources", "abc", "10x"):
             (tmp_path / name).mkdir()
         (tmp_path / "99").write_text("a file, not a run")
-        assert started(FileStorageObserver(tmp_path), ex_info) == 4
+        assert started(FileStorageObserver(tmp_path), ex_info) == "4"
 
 
 RACE_SCRIPT = """
@@ -369,6 +479,7 @@ def test_concurrent_processes_get_distinct_ids(tmp_path: Path, ex_info: dict[str
             [sys.executable, "-c", RACE_SCRIPT, str(basedir), str(go), json.dumps(ex_info)],
             stdout=subprocess.PIPE,
             text=True,
+            env=THIS_CHECKOUT,
         )
         for _ in range(8)
     ]
@@ -376,51 +487,101 @@ def test_concurrent_processes_get_distinct_ids(tmp_path: Path, ex_info: dict[str
     go.touch()
     outputs = [proc.communicate(timeout=60)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 8
-    ids = sorted(i for out in outputs for i in json.loads(out))
+    ids = sorted(int(i) for out in outputs for i in json.loads(out))
     assert ids == list(range(1, 81))
     assert all(load(basedir / str(i) / "run.json")["status"] == "COMPLETED" for i in ids)
     assert len(os.listdir(basedir / "_sources")) == 3
 
 
 class TestMetrics:
-    def test_side_file_then_metrics_json(self, tmp_path: Path, ex_info: dict[str, Any]) -> None:
-        """Batches go to metrics.jsonl, a line each; the end writes metrics.json, drops it."""
+    def test_metrics_json_is_complete_after_each_batch(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """While metrics are small, metrics.json holds every point after each log_metrics."""
         obs = FileStorageObserver(tmp_path)
         started(obs, ex_info)
         obs.log_metrics(
             {"loss": {"steps": [0, 1], "values": [0.5, 0.4], "timestamps": [at(1), at(2)]}}, {}
         )
-        obs.log_metrics({"loss": {"steps": [2], "values": [0.3], "timestamps": [at(3)]}}, {})
-        lines = (tmp_path / "1" / SIDE_FILE).read_text().splitlines()
-        assert [json.loads(line) for line in lines] == [
+        assert load(tmp_path / "1" / METRICS_FILE)["loss"]["steps"] == [0, 1]
+        obs.log_metrics(
             {
-                "loss": {
-                    "steps": [0, 1],
-                    "values": [0.5, 0.4],
-                    "timestamps": ["2026-11-28T00:32:24.123000", "2026-11-28T00:32:25.123000"],
-                }
+                "loss": {"steps": [2], "values": [0.3], "timestamps": [at(3)]},
+                "acc": {"steps": [0], "values": [1], "timestamps": [at(3)]},
             },
-            {"loss": {"steps": [2], "values": [0.3], "timestamps": ["2026-11-28T00:32:26.123000"]}},
-        ]
-        assert not (tmp_path / "1" / METRICS_FILE).exists()
-        live = read_metrics(tmp_path / "1")
-        obs.completed_event(at(4), None)
-        assert not (tmp_path / "1" / SIDE_FILE).exists()
-        assert (
-            load(tmp_path / "1" / METRICS_FILE)
-            == live
-            == {
-                "loss": {
-                    "steps": [0, 1, 2],
-                    "values": [0.5, 0.4, 0.3],
-                    "timestamps": [
-                        "2026-11-28T00:32:24.123000",
-                        "2026-11-28T00:32:25.123000",
-                        "2026-11-28T00:32:26.123000",
-                    ],
-                }
-            }
+            {},
         )
+        live = load(tmp_path / "1" / METRICS_FILE)
+        assert not (tmp_path / "1" / SIDE_FILE).exists()
+        obs.completed_event(at(4), None)
+        assert load(tmp_path / "1" / METRICS_FILE) == live == read_metrics(tmp_path / "1")
+        assert live == {
+            "acc": {"steps": [0], "values": [1], "timestamps": ["2026-11-28T00:32:26.123000"]},
+            "loss": {
+                "steps": [0, 1, 2],
+                "values": [0.5, 0.4, 0.3],
+                "timestamps": [
+                    "2026-11-28T00:32:24.123000",
+                    "2026-11-28T00:32:25.123000",
+                    "2026-11-28T00:32:26.123000",
+                ],
+            },
+        }
+
+    def test_empty_batch_writes_an_empty_metrics_json(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """An empty log_metrics (Sacred's Run sends one every beat) leaves metrics.json "{}"."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        obs.log_metrics({}, {})
+        assert (tmp_path / "1" / METRICS_FILE).read_text() == "{}"
+        obs.log_metrics({"m": {"steps": [0], "values": [1], "timestamps": [at(1)]}}, {})
+        obs.log_metrics({}, {})
+        obs.completed_event(at(2), None)
+        assert load(tmp_path / "1" / METRICS_FILE)["m"]["steps"] == [0]
+
+    def test_points_past_the_bound_are_appended_to_the_side_file(self, tmp_path: Path) -> None:
+        """Past live_limit, metrics.json stays put and batches go to the side file."""
+        writer = MetricsWriter(tmp_path, live_limit=40)
+        writer.add({"loss": {"steps": [0], "values": [0.5], "timestamps": [at(1)]}})
+        first = (tmp_path / METRICS_FILE).read_text()
+        writer.add({"loss": {"steps": [1, 2], "values": [0.4, 0.3], "timestamps": [at(2)] * 2}})
+        writer.add({"acc": {"steps": [0], "values": [1], "timestamps": [at(3)]}})
+        assert (tmp_path / METRICS_FILE).read_text() == first
+        lines = [json.loads(line) for line in (tmp_path / SIDE_FILE).read_text().splitlines()]
+        stamp = "2026-11-28T00:32:25.123000"
+        assert lines == [
+            ["base", {"loss": 1}],
+            {"loss": {"steps": [1, 2], "values": [0.4, 0.3], "timestamps": [stamp, stamp]}},
+            {"acc": {"steps": [0], "values": [1], "timestamps": ["2026-11-28T00:32:26.123000"]}},
+        ]
+        live = read_metrics(tmp_path)
+        assert live["loss"]["steps"] == [0, 1, 2] and live["acc"]["steps"] == [0]
+        writer.finish()
+        assert sorted(os.listdir(tmp_path)) == [METRICS_FILE]
+        assert load(tmp_path / METRICS_FILE) == live
+
+    def test_observer_switches_to_the_side_file_past_live_limit(
+        self, tmp_path: Path, ex_info: dict[str, Any]
+    ) -> None:
+        """A run whose points outgrow LIVE_LIMIT stops rewriting metrics.json until its end."""
+        obs = FileStorageObserver(tmp_path)
+        started(obs, ex_info)
+        points = 20_000  # about 0.8 MB of JSON per batch
+        for batch in range(3):
+            steps = list(range(batch * points, (batch + 1) * points))
+            obs.log_metrics(
+                {"m": {"steps": steps, "values": [0.5] * points, "timestamps": [at(1)] * points}},
+                {},
+            )
+            in_json = len(load(tmp_path / "1" / METRICS_FILE)["m"]["steps"])
+            assert in_json == points  # the second batch would pass LIVE_LIMIT: it is appended
+            assert len(read_metrics(tmp_path / "1")["m"]["steps"]) == (batch + 1) * points
+        assert (tmp_path / "1" / SIDE_FILE).stat().st_size > LIVE_LIMIT
+        obs.completed_event(at(2), None)
+        assert load(tmp_path / "1" / METRICS_FILE)["m"]["steps"] == list(range(3 * points))
+        assert not (tmp_path / "1" / SIDE_FILE).exists()
 
     def test_numpy_values_and_special_floats(self, tmp_path: Path) -> None:
         """numpy scalars are stored as plain numbers; NaN and infinities survive."""
@@ -462,7 +623,7 @@ class TestMetrics:
 
     def test_torn_last_line_is_ignored(self, tmp_path: Path) -> None:
         """A side file cut mid-line (a crash) still reads; the torn batch is dropped."""
-        writer = MetricsWriter(tmp_path)
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1.0], "timestamps": [at(0)]}})
         writer.add({"m": {"steps": [1], "values": [2.0], "timestamps": [at(1)]}})
         side = tmp_path / SIDE_FILE
@@ -485,7 +646,7 @@ class TestMetrics:
             "                 'timestamps': [now] * 5000}})\n"
             "    i += 5000\n"
         )
-        proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+        proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], env=THIS_CHECKOUT)
         try:
             deadline = time.monotonic() + 20
             while (
@@ -501,8 +662,8 @@ class TestMetrics:
         assert steps == list(range(len(steps))) and len(steps) % 5000 == 0 and steps
 
     def test_leftover_side_file_beside_final_is_ignored(self, tmp_path: Path) -> None:
-        """Once metrics.json exists it is complete; a leftover side file is not counted twice."""
-        writer = MetricsWriter(tmp_path)
+        """A side file left beside the final metrics.json (a crash) is not counted twice."""
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1], "timestamps": [at(0)]}})
         side = (tmp_path / SIDE_FILE).read_bytes()
         writer.finish()
@@ -510,9 +671,18 @@ class TestMetrics:
         assert read_metrics(tmp_path)["m"]["steps"] == [0]
         assert finalize_metrics(tmp_path) is False and not (tmp_path / SIDE_FILE).exists()
 
+    def test_side_file_of_earlier_versions_is_still_read(self, tmp_path: Path) -> None:
+        """A side file without a base line counts only while metrics.json is missing."""
+        line = {"m": {"steps": [0], "values": [1], "timestamps": ["2026-01-01T00:00:00"]}}
+        (tmp_path / SIDE_FILE).write_text(json.dumps(line) + "\n")
+        assert read_metrics(tmp_path) == line
+        (tmp_path / METRICS_FILE).write_text(json.dumps(line))
+        (tmp_path / SIDE_FILE).write_text(json.dumps(line) + "\n")
+        assert read_metrics(tmp_path) == line  # metrics.json is complete: not counted twice
+
     def test_failed_append_is_retried_on_a_fresh_line(self, tmp_path: Path) -> None:
         """After a failed write, the retry starts a new line so the torn one is skipped."""
-        writer = MetricsWriter(tmp_path)
+        writer = MetricsWriter(tmp_path, live_limit=0)
         writer.add({"m": {"steps": [0], "values": [1], "timestamps": [at(0)]}})
         with open(tmp_path / SIDE_FILE, "a") as file:
             file.write('{"m":{"steps":[1')  # what a write interrupted by ENOSPC leaves
@@ -593,7 +763,7 @@ class TestRetry:
         obs.heartbeat_event({}, "one\n", at(1), None)
         with open(tmp_path / "1" / "cout.txt", "ab") as file:
             file.write(b"tw")  # what a write cut short by a full disk leaves
-        obs.heartbeat_event({}, "two\n", at(2), None)
+        obs.heartbeat_event({}, "one\ntwo\n", at(2), None)
         assert (tmp_path / "1" / "cout.txt").read_text() == "one\ntwo\n"
 
     def test_failed_events_are_retried_without_duplicates(

@@ -130,6 +130,31 @@ def test_final_metrics_json_wins_over_leftover_side_file(tmp_path):
     assert store.metric_points(1, "loss")["steps"] == [0, 1]
 
 
+def test_side_file_continuing_metrics_json_is_merged(tmp_path):
+    """metrics.json plus a side file that continues it read as one series, live and after."""
+    from sacredlite.observers.file_metrics import MetricsWriter
+
+    run_dir = runbuilder.write_file_run(tmp_path, 1, status="RUNNING")
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    writer = MetricsWriter(run_dir, live_limit=60)
+
+    def add(steps):
+        writer.add({"loss": {"steps": steps, "values": [0.5] * len(steps), "timestamps": [now]}})
+
+    add([0])  # small: metrics.json only
+    store = open_store(tmp_path)
+    assert store.metric(1, "loss")["steps"] == [0]
+    add([1, 2])  # past live_limit: the side file begins
+    assert store.metric(1, "loss")["steps"] == [0, 1, 2]
+    add([3])
+    assert store.metric(1, "loss")["steps"] == [0, 1, 2, 3]
+    side = (run_dir / "metrics.jsonl").read_bytes()
+    writer.finish()
+    (run_dir / "metrics.jsonl").write_bytes(side)  # a crash between the last two steps
+    assert store.metric(1, "loss")["steps"] == [0, 1, 2, 3]
+    assert store.metric_points(1, "loss")["steps"] == [0, 1, 2, 3]
+
+
 def test_nan_values_become_null(tmp_path):
     """NaN and infinity in a metric are sent as None, keeping JSON valid."""
     runbuilder.write_file_run(
