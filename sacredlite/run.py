@@ -440,7 +440,8 @@ class Run:
         if self._whole_text_filter is not None:
             new_output = None  # a filter of the whole text may rewrite any part of it
         with self._emit_lock:
-            for batch in self._metrics.drain():
+            # Sacred calls log_metrics before every heartbeat, with {} when nothing was logged
+            for batch in self._metrics.drain() or [{}]:
                 self._dispatcher.emit(MetricsLogged(run_id=self._id, metrics=batch, info=self.info))
             self._dispatcher.emit(
                 Heartbeat(
