@@ -7,8 +7,8 @@ from typing import Any
 
 
 def join_paths(*parts: str) -> str:
-    """Join path parts with dots, skipping empty parts."""
-    return ".".join(p for p in parts if p)
+    """Join path parts with dots, skipping empty parts (``"a.b."`` + ``"c"`` is ``"a.b.c"``)."""
+    return ".".join(str(p).strip(".") for p in parts if p)
 
 
 def get_by_dotted_path(config: Mapping[str, Any], path: str, default: Any = None) -> Any:
@@ -107,7 +107,7 @@ def rel_path(base: str, path: str) -> str:
     if base == path:
         return ""
     if not is_prefix(base, path):
-        raise ValueError(f"{base} not a prefix of {path}")
+        raise AssertionError(f"{base} not a prefix of {path}")
     return path[len(base) :].strip(".")
 
 

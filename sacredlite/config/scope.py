@@ -95,6 +95,22 @@ def _parse(source: str, func: Callable[..., Any]) -> ast.Module:
         ) from exc
 
 
+def is_empty_or_comment(line: str) -> bool:
+    """Return whether *line* holds no code: blank, or only a comment."""
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def dedent_line(line: str, indent: str) -> str:
+    """Remove from *line* the leading part that matches *indent* character by character."""
+    cut = 0
+    for have, want in zip(line, indent, strict=False):
+        if have != want:
+            break
+        cut += 1
+    return line[cut:]
+
+
 def dedent_body(body: str) -> str:
     """Remove the indentation of the body's first code line from every line.
 
@@ -106,21 +122,11 @@ def dedent_body(body: str) -> str:
     lines = body.split("\n")
     indent = ""
     for line in lines:
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
+        if not is_empty_or_comment(line):
             match = re.match(r"\s*", line)
             indent = match.group() if match else ""
             break
-
-    def dedent(line: str) -> str:
-        cut = 0
-        for have, want in zip(line, indent, strict=False):
-            if have != want:
-                break
-            cut += 1
-        return line[cut:]
-
-    return "\n".join(dedent(line) for line in lines)
+    return "\n".join(dedent_line(line, indent) for line in lines)
 
 
 def _compile_body(func: Callable[..., Any]) -> tuple[CodeType, str]:

@@ -341,8 +341,36 @@ SACRED_MODULES = {
     "sacredlite.run": ["Run"],
     "sacredlite.serializer": ["flatten", "restore"],
     "sacredlite.settings": ["SETTINGS"],
-    "sacredlite.utils": ["apply_backspaces_and_linefeeds"],
+    "sacredlite.utils": [
+        "apply_backspaces_and_linefeeds",
+        "SacredInterrupt",
+        "TimeoutInterrupt",
+        "join_paths",
+        "iterate_flattened",
+        "recursive_update",
+        "PATHCHANGE",
+    ],
 }
+
+
+def test_sacreds_path_helpers_behave_as_documented():
+    """The dotted-path helpers of sacred.utils give Sacred's results."""
+    from sacredlite import utils
+
+    assert utils.join_paths("a.b.", "", "c") == "a.b.c"
+    assert list(utils.iterate_flattened({"b": 1, "a": {"y": 2, "x": 3}})) == [
+        ("a.x", 3),
+        ("a.y", 2),
+        ("b", 1),
+    ]
+    assert list(utils.iterate_flattened_separately({"d": {"x": 1}, "c": 2}, ["d"])) == [
+        ("d", utils.PATHCHANGE),
+        ("d.x", 1),
+        ("c", 2),
+    ]
+    assert utils.rel_path("foo", "foo.bar.baz") == "bar.baz"
+    assert utils.convert_camel_case_to_snake_case("FileStorageOption") == "file_storage_option"
+    assert utils.recursive_update({"a": {"b": 1}}, {"a": {"c": 2}}) == {"a": {"b": 1, "c": 2}}
 
 
 @pytest.mark.parametrize("module", sorted(SACRED_MODULES))
