@@ -56,9 +56,11 @@ def iterate_flattened_separately(
 def get_inheritors(cls: type) -> set[type]:
     """Return every class that inherits from *cls*, directly or not."""
     found: set[type] = set()
-    todo = [cls]
+    todo: list[type] = [cls]
     while todo:
-        for child in todo.pop().__subclasses__():
+        parent = todo.pop()
+        children: list[type] = parent.__subclasses__()
+        for child in children:
             if child not in found:
                 found.add(child)
                 todo.append(child)
