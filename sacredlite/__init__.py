@@ -7,8 +7,9 @@ loaded on first use, so importing a part of sacredlite that does not run experim
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 __author__ = "sacredlite developers"
@@ -39,24 +40,15 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Experiment": (".experiment", "Experiment"),
-    "Ingredient": (".ingredient", "Ingredient"),
-    "SETTINGS": (".settings", "SETTINGS"),
-    "cli_option": (".commandline_options", "cli_option"),
-    "host_info_gatherer": (".info.host", "host_info_gatherer"),
-    "host_info_getter": (".info.host", "host_info_getter"),
-    "observers": (".observers", None),
+    "Experiment": ".experiment",
+    "Ingredient": ".ingredient",
+    "SETTINGS": ".settings",
+    "cli_option": ".commandline_options",
+    "host_info_gatherer": ".info.host",
+    "host_info_getter": ".info.host",
+    "observers": ".observers:",
 }
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(home[0], __name__)
-    value = module if home[1] is None else getattr(module, home[1])
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _HOMES)
 
 
 def __dir__() -> list[str]:

@@ -3,8 +3,7 @@ ConfigScope``): scopes, dicts, config files and captured functions."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_getattr
 
 __all__ = [
     "ConfigDict",
@@ -28,11 +27,4 @@ _HOMES = {
     "create_captured_function": "..captured",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _HOMES)

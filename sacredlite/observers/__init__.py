@@ -6,9 +6,7 @@ pymongo nor anything else heavy.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from .._lazy import lazy_getattr
 from .base import RunObserver as RunObserver
 
 __all__ = [
@@ -28,11 +26,4 @@ _LAZY = {
     "QueueObserver": ".queue",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _LAZY)
