@@ -33,15 +33,57 @@ MAX_UNTRACKED_TOTAL = 8 << 20
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:)[^/@\s]*(?=@)")
+"""The rule :func:`redact_url` applies, as a pattern (its reference in the tests)."""
+
+
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_USERINFO_END = frozenset("/@") | frozenset(" \t\n\r\f\v")
+
+
+def _has_scheme_before(text: str, end: int) -> bool:
+    """Whether a URL scheme (a letter, then letters, digits, ``+.-``) ends at *end*."""
+    index = end - 1
+    while index >= 0 and text[index] in _SCHEME_CHARS:
+        if text[index].isalpha() and text[index].isascii():
+            return True
+        index -= 1
+    return False
 
 
 def redact_url(url: str) -> str:
     """Replace the password in a URL such as ``https://user:token@host/x`` with ``***``.
 
+    Linear in the length of the text (a regular expression here was quadratic on long
+    strings, and every string of a run's meta passes through it).
+
     Args:
         url: any string; text that is not a URL with a password is returned unchanged.
     """
-    return _URL_PASSWORD.sub(r"\g<head>***", url)
+    if "@" not in url or "://" not in url:
+        return url
+    parts: list[str] = []
+    done = 0
+    found = url.find("://")
+    while found != -1:
+        start = found + 3
+        colon = -1
+        index = start
+        while index < len(url) and url[index] not in _USERINFO_END:
+            if colon == -1 and url[index] == ":":
+                colon = index
+            index += 1
+        if (
+            colon != -1
+            and index < len(url)
+            and url[index] == "@"
+            and _has_scheme_before(url, found)
+        ):
+            parts.append(url[done : colon + 1])
+            parts.append("***")
+            done = index
+        found = url.find("://", max(index - 1, start))  # a "//" can only follow at index
+    parts.append(url[done:])
+    return "".join(parts)
 
 
 def find_repository(path: str) -> tuple[str, str, str] | None:
