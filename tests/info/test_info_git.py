@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from git_repo import git
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from git_repo import git
 
 from sacredlite.info.git import dirty_files, find_repository, get_repository_info, redact_url
 
