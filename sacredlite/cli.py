@@ -130,8 +130,16 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
                 print(format_error(exc, short_usage), file=sys.stderr)
                 sys.exit(1)
         sys.exit()
+    from .run import SignalInterrupt
+
     try:
         return ex.run(command, config_updates, named_configs, info={}, meta_info={}, options=args)
+    except SignalInterrupt as exc:
+        # Sacred dies silently on SIGTERM; the run is stored as interrupted, say so in a line
+        run = ex.current_run
+        where = f" (run {run._id} stored as {run.status})" if run is not None else ""
+        print(f"Stopped by {exc.signal_name}{where}.", file=sys.stderr)
+        sys.exit(128 + exc.signal_number)
     except Exception as exc:
         run = ex.current_run
         debug = run.debug if run is not None else args.get("--debug", False)
@@ -142,8 +150,8 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
 
             traceback.print_exception(exc)
             pdb.post_mortem(exc.__traceback__)
-        else:
-            print(format_error(exc, short_usage, args["UPDATE"]), file=sys.stderr)
+            return None  # as Sacred: the debugger session was the error handling
+        print(format_error(exc, short_usage, args["UPDATE"]), file=sys.stderr)
         sys.exit(1)
 
 

@@ -62,8 +62,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class _SignalInterrupt(SacredInterrupt):
-    """SIGTERM arrived while the run was executing."""
+class SignalInterrupt(SacredInterrupt):
+    """A termination signal (SIGTERM) arrived while the run was executing.
+
+    Args:
+        signal_number: the signal, e.g. ``signal.SIGTERM``.
+    """
+
+    def __init__(self, signal_number: int) -> None:
+        self.signal_number = int(signal_number)
+        self.signal_name = signal.Signals(signal_number).name
+        super().__init__(self.signal_name)
 
 
 class Run:
@@ -382,7 +391,7 @@ class Run:
             return lambda: None
 
         def on_sigterm(signum: int, frame: Any) -> None:
-            raise _SignalInterrupt("SIGTERM")
+            raise SignalInterrupt(signum)
 
         try:
             previous = signal.signal(signal.SIGTERM, on_sigterm)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -290,6 +292,40 @@ def test_sigterm_interrupts_the_run(tmp_path):
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
     assert "status INTERRUPTED" in out.stdout, out.stderr
+
+
+def test_sigterm_on_the_command_line_is_one_line_and_exit_143(tmp_path):
+    """From the command line, SIGTERM stores the run as INTERRUPTED, prints one line saying
+    so (no traceback) and exits 143, as a process killed by SIGTERM does."""
+    script = tmp_path / "sleepy.py"
+    script.write_text(
+        textwrap.dedent("""
+        import time
+        from sacredlite import Experiment
+        ex = Experiment("sleepy")
+
+        @ex.automain
+        def main():
+            print("started", flush=True)
+            time.sleep(30)
+    """)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "-F", "runs", "--capture=sys"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "started\n"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "Stopped by SIGTERM (run 1 stored as INTERRUPTED)."
+    stored = json.loads((tmp_path / "runs" / "1" / "run.json").read_text())
+    assert stored["status"] == "INTERRUPTED"
 
 
 def test_run_cannot_be_executed_twice(ex):
