@@ -114,7 +114,13 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
     command = args.get("COMMAND") or ex.default_command
     from .arg_parser import get_config_updates
 
-    config_updates, named_configs = get_config_updates(args["UPDATE"])
+    try:
+        config_updates, named_configs = get_config_updates(args["UPDATE"])
+    except Exception as exc:
+        if args.get("--debug"):
+            raise
+        print(format_error(exc, short_usage, args["UPDATE"]), file=sys.stderr)
+        sys.exit(1)
     error = _check_command(ex, command)
     if not args["help"] and error:
         print(short_usage)

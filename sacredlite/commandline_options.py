@@ -140,12 +140,31 @@ def loglevel_option(args: Any, run: Run) -> None:
     run.root_logger.setLevel(parse_loglevel(args))
 
 
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def parse_loglevel(value: Any) -> int | str:
-    """A log level as given: a number, or a name such as ``DEBUG``."""
+    """A log level as given: a number, or a name such as ``DEBUG``.
+
+    Raises:
+        ValueError: logging's own error for an unknown name, marked as a bad input.
+    """
+    import logging
+
+    from .errors import input_error, suggest
+
     try:
         return int(value)
     except ValueError:
-        return str(value)
+        pass
+    name = str(value)
+    if isinstance(logging.getLevelName(name), int):
+        return name
+    raise input_error(
+        ValueError(f"Unknown level: {name!r}"),
+        f"-l/--loglevel takes {', '.join(_LEVELS)} or a number 0-50."
+        + suggest(name.upper(), _LEVELS),
+    )
 
 
 @cli_option("-c", "--comment")
@@ -161,7 +180,14 @@ def beat_interval_option(args: Any, run: Run) -> None:
 
     Time between two heartbeat events is measured in seconds.
     """
-    run.beat_interval = float(args)
+    from .errors import input_error
+
+    try:
+        run.beat_interval = float(args)
+    except ValueError as exc:
+        raise input_error(
+            exc, f"-b/--beat-interval takes seconds, e.g. -b 5 (got {args!r})."
+        ) from None
 
 
 @cli_option("-u", "--unobserved", is_flag=True)
@@ -189,21 +215,25 @@ def priority_option(args: Any, run: Run) -> None:
     `--priority=NUMBER`
     The number represent the priority for this run.
     """
+    from .errors import input_error
+
     try:
         priority = float(args)
     except ValueError as exc:
-        raise ValueError(f"The PRIORITY argument must be a number! (but was '{args}')") from exc
+        raise input_error(
+            ValueError(f"The PRIORITY argument must be a number! (but was '{args}')")
+        ) from exc
     run.meta_info["priority"] = priority
 
 
 @cli_option("-e", "--enforce_clean", is_flag=True)
 def enforce_clean_option(args: Any, run: Run) -> None:
     """Fail if any version control repository is dirty."""
-    from .errors import add_hint
+    from .errors import input_error
 
     repositories = run.experiment_info["repositories"]
     if not repositories:
-        raise add_hint(
+        raise input_error(
             RuntimeError(
                 "No version control detected. Cannot enforce clean repository.\n"
                 "Make sure that your sources under VCS and the corresponding python package "
@@ -218,7 +248,7 @@ def enforce_clean_option(args: Any, run: Run) -> None:
 
             shown = {key: repo.get(key) for key in ("url", "commit", "dirty")}  # Sacred's keys
             changed = ", ".join(dirty_files(repo)) or "uncommitted changes"
-            raise add_hint(
+            raise input_error(
                 RuntimeError(f'EnforceClean: Uncommited changes in the "{shown}" repository.'),
                 f"--enforce_clean: the repository is dirty ({changed}); commit or stash first.",
             )
@@ -277,10 +307,40 @@ def mongo_db_option(args: Any, run: Run) -> None:
 
     `[host:port:]db_name[.collection[:id]][!priority]`
     """
-    from .observers.mongo import MongoObserver
     from .observers.mongo_url import parse_mongo_option
 
-    run.observers.append(MongoObserver(**parse_mongo_option(str(args))))
+    run.observers.append(_mongo_observer(parse_mongo_option(str(args)), str(args)))
+
+
+_BAD_DB_CHARS = frozenset('/\\. "$*<>:|?\0\n\r\t')
+
+
+def _mongo_observer(kwargs: dict[str, Any], value: str) -> Any:
+    """Make the MongoObserver for ``-m``; a value pymongo refuses is one clear line."""
+    from .errors import input_error
+    from .observers.mongo_url import redact_url
+
+    shown = redact_url(value)
+    db_name = kwargs.get("db_name")
+    if db_name is not None:
+        problem = ""
+        if set(db_name) & _BAD_DB_CHARS:
+            problem = f'the database name {db_name!r} contains one of / \\ . space " $ * < > : | ?'
+        elif len(db_name.encode()) > 64:
+            problem = f"the database name is {len(db_name.encode())} bytes long (at most 64)"
+        if problem:
+            raise input_error(ValueError(f"Invalid -m/--mongo_db value {shown!r}: {problem}."))
+    import pymongo.errors
+
+    from .observers.mongo import MongoObserver
+
+    try:
+        return MongoObserver(**kwargs)
+    except (ValueError, TypeError, pymongo.errors.ConfigurationError) as exc:
+        reason = str(exc).split("\n", 1)[0]
+        raise input_error(
+            ValueError(f"Invalid -m/--mongo_db value {shown!r}: {redact_url(reason)}")
+        ) from None
 
 
 def _not_available(flag: str, observer: str, package: str) -> None:

@@ -127,6 +127,8 @@ def cli_error_text(
         body = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     elif isinstance(exc, SacredError):
         body = format_sacred_error(exc, short_usage) + "\n"
+    elif getattr(exc, "print_traceback", True) is False:  # errors.input_error
+        body = "".join(traceback.format_exception_only(type(exc), exc))
     else:
         body = format_exception_traceback(exc, "default") + "\n"
     return "".join(f"{line}\n" for line in lines) + body, EXIT_CODE

@@ -70,6 +70,17 @@ def add_hint(exc: _E, hint: str) -> _E:
     return exc
 
 
+def input_error(exc: _E, hint: str = "") -> _E:
+    """Mark *exc* as caused by a bad value the user gave (a flag, an update, a seed).
+
+    The command line then prints the hints and the exception's own last line, without a
+    traceback: the value is the problem, not the code. The exception's type and message
+    stay what Sacred raises. Returns *exc* (``raise input_error(ValueError(...), "...")``).
+    """
+    setattr(exc, "print_traceback", False)  # noqa: B010 - any exception type
+    return add_hint(exc, hint) if hint else exc
+
+
 def hints_of(exc: BaseException) -> list[str]:
     """Return the hints of *exc*: those added with :func:`add_hint` (or by its constructor),
     then its ``hint`` attribute unless one of them already says it."""
@@ -397,7 +408,9 @@ class ObserverError(SacredliteError):
 
 
 class CommandLineError(SacredliteError, ValueError):
-    """Bad flags or flag values on the command line."""
+    """Bad flags or flag values on the command line (shown as one line, no traceback)."""
+
+    print_traceback = False
 
 
 class SacredInterrupt(Exception):  # noqa: N818 - Sacred's public name

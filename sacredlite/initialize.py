@@ -152,12 +152,21 @@ class Scaffold:
         if self.seed is not None:
             return False
         self.seed = self.config.get("seed")
+        if self.seed is not None and not isinstance(self.seed, int):
+            from .errors import input_error
+
+            raise input_error(
+                AssertionError(f"Seed has to be integer but was {self.seed!r} {type(self.seed)}"),
+                f"A seed is a whole number, e.g. 'with seed=42' (got {self.seed!r}).",
+            )
         drew = False
         if self.seed is None:
             if rnd is None:
                 from .randomness import get_seed
 
                 self.seed = get_seed()
+                if "seed" in self.config:  # an explicit None, e.g. 'with seed=None'
+                    self.logger.warning(f"seed is None: drew the random seed {self.seed}")
             else:
                 self.seed = _Draw(rnd, index)
                 drew = True
@@ -395,7 +404,14 @@ def _named_config_owner(name: str, scaffolding: dict[str, Scaffold]) -> tuple[Sc
         return scaffolding[""], name
     path, _, config_name = name.rpartition(".")
     if path not in scaffolding:
-        raise KeyError(f'Ingredient for named config "{name}" not found')
+        from .config.updates import CONFIG_FILE_EXTENSIONS
+        from .errors import input_error, suggest
+
+        if name.endswith(CONFIG_FILE_EXTENSIONS):
+            hint = f"Config file {name!r} does not exist; check the path."
+        else:
+            hint = f"No ingredient {path!r} has named configs.{suggest(path, scaffolding)}"
+        raise input_error(KeyError(f'Ingredient for named config "{name}" not found'), hint)
     return scaffolding[path], config_name
 
 
@@ -544,6 +560,14 @@ def create_run_for(
     all_options = experiment.get_default_options()
     if options:
         all_options.update(options)
+    for flag, form in (("--file_storage", "-F DIR"), ("--mongo_db", "-m URL")):
+        if all_options.get(flag) == "":
+            from .errors import input_error
+
+            raise input_error(
+                ValueError(f"{flag} was given an empty value; the run would not be recorded."),
+                f"Give {form} a value, or leave the flag out to run without that observer.",
+            )
     for hook in experiment.option_hooks:
         hook(options=all_options)
     run = create_run(

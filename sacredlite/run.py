@@ -261,11 +261,21 @@ class Run:
     def _capture_mode(self) -> str:
         if self.capture_mode is None and not self.observers:
             return "no"
-        if self.capture_mode is None:
+        mode = self.capture_mode
+        if mode is None:
             from .settings import SETTINGS
 
-            return str(SETTINGS.CAPTURE_MODE)
-        return self.capture_mode
+            mode = str(SETTINGS.CAPTURE_MODE)
+        if mode not in ("fd", "no", "sys"):
+            from .errors import input_error, suggest
+
+            raise input_error(
+                KeyError(
+                    f"Unknown capture mode '{mode}'. Available options are ['fd', 'no', 'sys']"
+                ),
+                f"-C/--capture takes fd, sys or no.{suggest(str(mode), ('fd', 'no', 'sys'))}",
+            )
+        return mode
 
     def _stop_clock(self) -> timedelta:
         self.stop_time = utcnow()

@@ -15,6 +15,28 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 CONFIG_FILE_EXTENSIONS = (".json", ".yaml", ".yml", ".pickle", ".pkl")
+_MAX_PARTS = 100
+"""Dotted parts a ``with`` key may have (each is a nested dict; deeper ones exhaust
+Python's recursion limit in every part of config handling, Sacred's included)."""
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_depth(path: str) -> None:
+    parts = path.count(".") + 1
+    if parts > _MAX_PARTS:
+        from ..errors import input_error
+
+        raise input_error(
+            ValueError(
+                f"The config key {_shorten(path)!r} has {parts} dotted parts; at most "
+                f"{_MAX_PARTS} are supported."
+            )
+        )
+
+
 _JSONPICKLE_TAGS = ("py/", "json://")
 
 
@@ -54,6 +76,19 @@ def convert_value(text: str, strict: bool | None = None) -> Any:
     """
     try:
         return restore(ast.literal_eval(text))
+    except TypeError as exc:  # a literal JSON cannot hold (a set, bytes, complex): Sacred's error
+        from ..errors import input_error
+
+        raise input_error(
+            exc, f"The value {_shorten(text)!r} cannot be stored: use a list, dict or number."
+        ) from None
+    except (RecursionError, MemoryError):
+        from ..errors import input_error
+
+        raise input_error(
+            ValueError(f"The value {_shorten(text)!r} is nested too deeply to be read."),
+            f"Config values may nest at most about {_MAX_PARTS} levels deep.",
+        ) from None
     except (ValueError, SyntaxError):
         if strict is None:
             from ..settings import SETTINGS
@@ -68,11 +103,18 @@ def _assign(updates: dict[str, Any], path: str, value: Any) -> None:
     """Set *value* at dotted *path*; like Sacred, a non-dict on the way raises TypeError."""
     *parents, last = path.split(".")
     current: Any = updates
-    for key in parents:
-        if key not in current:
-            current[key] = {}
-        current = current[key]
-    current[last] = value
+    try:
+        for key in parents:
+            if key not in current:
+                current[key] = {}
+            current = current[key]
+        current[last] = value
+    except TypeError as exc:
+        from ..errors import input_error
+
+        raise input_error(
+            exc, f"The update of {path!r} goes inside a value an earlier update set: {current!r}."
+        ) from None
 
 
 def get_config_updates(updates: Sequence[str] | None) -> tuple[dict[str, Any], list[str]]:
@@ -88,6 +130,7 @@ def get_config_updates(updates: Sequence[str] | None) -> tuple[dict[str, Any], l
             continue
         path, sep, value = update.partition("=")
         if sep:
+            _check_depth(path.strip())
             _assign(config_updates, path.strip(), convert_value(value.strip()))
         else:
             named_configs.append(path)
