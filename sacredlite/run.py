@@ -143,9 +143,13 @@ class Run:
         self._emit_lock = threading.Lock()
         self._beat_lock = threading.Lock()
         self._beat_key: int | None = None
+        self._flush_key: int | None = None
+        self._fast: list[Any] = []  # observers with a flush_interval below the beat interval
+        self._slow: list[Any] = []  # the others: they get everything at the heartbeat
+        self._slow_pending: list[dict[str, Any]] = []  # metrics the slow ones have not got yet
+        self._flushed_out = ""  # the output the fast observers have
         self._capturer: Any = None
         self._whole_text_filter: Callable[[str], str] | None = None
-        self._unsent_output = ""
 
     # -- public API used inside the run ---------------------------------------------------
     def log_scalar(self, metric_name: str, value: Any, step: int | None = None) -> None:
@@ -425,12 +429,26 @@ class Run:
             self._dispatcher.emit(event)
 
     def _start_heartbeat(self) -> None:
+        """Schedule the heartbeat (every ``beat_interval``) and, for observers that keep the
+        data durable sooner (``flush_interval``, e.g. file storage: 1 s), a faster flush."""
         self.run_logger.debug("Starting Heartbeat")
-        if not self.observers or self.beat_interval <= 0:
+        if not self.observers:
             return
         from .heartbeat import SCHEDULER
 
-        self._beat_key = SCHEDULER.add(self._scheduled_beat, self.beat_interval)
+        flushes = {id(o): _flush_interval(o) for o in self.observers}
+        self._fast = [
+            o
+            for o in self.observers
+            if flushes[id(o)] is not None
+            and (self.beat_interval <= 0 or flushes[id(o)] < self.beat_interval)  # type: ignore[operator]
+        ]
+        self._slow = [o for o in self.observers if all(o is not f for f in self._fast)]
+        if self.beat_interval > 0:
+            self._beat_key = SCHEDULER.add(self._scheduled_beat, self.beat_interval)
+        if self._fast:
+            fastest = min(flushes[id(o)] for o in self._fast)  # type: ignore[type-var]
+            self._flush_key = SCHEDULER.add(self._scheduled_flush, float(fastest))  # type: ignore[arg-type]
 
     def _scheduled_beat(self) -> None:
         try:
@@ -438,39 +456,61 @@ class Run:
         except Exception:  # noqa: BLE001 - the heartbeat must never kill the run
             self.run_logger.exception("Heartbeat of run %s failed", self._id)
 
+    def _scheduled_flush(self) -> None:
+        try:
+            with self._beat_lock:
+                self._beat_locked(full=False)
+        except Exception:  # noqa: BLE001 - the flush must never kill the run
+            self.run_logger.exception("Flush of run %s failed", self._id)
+
     def _stop_heartbeat(self) -> None:
         self.run_logger.debug("Stopping Heartbeat")
-        if self._beat_key is not None:
-            from .heartbeat import SCHEDULER
+        from .heartbeat import SCHEDULER
 
-            SCHEDULER.remove(self._beat_key)
-            self._beat_key = None
+        for key in (self._beat_key, self._flush_key):
+            if key is not None:
+                SCHEDULER.remove(key)
+        self._beat_key = self._flush_key = None
 
     def _beat(self) -> None:
-        with self._beat_lock:  # the scheduler's beat and the final beat never interleave
-            self._beat_locked()
+        with self._beat_lock:  # scheduled beats, flushes and the final beat never interleave
+            self._beat_locked(full=True)
 
-    def _beat_locked(self) -> None:
+    def _beat_locked(self, full: bool) -> None:
+        """Send new metrics and output: to every observer on a heartbeat (*full*), only to
+        the observers that flush sooner on a flush (the others get them at the next beat)."""
         if not self.observers or self._dispatcher is None:
             return
         self._collect_output()
-        new_output: str | None = self._unsent_output
-        self._unsent_output = ""
-        if self._whole_text_filter is not None:
-            new_output = None  # a filter of the whole text may rewrite any part of it
+        batches = self._metrics.drain()
+        fast, slow = self._fast, self._slow
+        if not full and not batches and self.captured_out == self._flushed_out:
+            return  # nothing new for the fast observers
         with self._emit_lock:
             # Sacred calls log_metrics before every heartbeat, with {} when nothing was logged
-            for batch in self._metrics.drain() or [{}]:
-                self._dispatcher.emit(MetricsLogged(run_id=self._id, metrics=batch, info=self.info))
+            for batch in batches or ([{}] if full else []):
+                self._dispatcher.emit(
+                    MetricsLogged(run_id=self._id, metrics=batch, info=self.info), to=fast
+                )
+            if slow:
+                self._slow_pending.extend(batches)
+            if full and slow:
+                for batch in self._slow_pending or [{}]:
+                    self._dispatcher.emit(
+                        MetricsLogged(run_id=self._id, metrics=batch, info=self.info), to=slow
+                    )
+                self._slow_pending.clear()
+            self._flushed_out = self.captured_out
             self._dispatcher.emit(
                 Heartbeat(
                     run_id=self._id,
                     time=utcnow(),
                     info=self.info,
                     captured_out=self.captured_out,
-                    new_output=new_output,
+                    new_output=None,
                     result=self.result,
-                )
+                ),
+                to=None if full else fast,
             )
 
     def _start_capture(self, mode: str) -> None:
@@ -493,15 +533,22 @@ class Run:
             self._capturer = None
 
     def _collect_output(self) -> None:
-        """Move newly captured text into ``captured_out`` and the not-yet-sent output."""
+        """Move newly captured (and filtered) text into ``captured_out``."""
         if self._capturer is None:
             return
         if self._whole_text_filter is not None:
             self._capturer.get_new()
             self.captured_out = self._whole_text_filter(self._capturer.text)
             return
-        self._unsent_output += self._capturer.get_new()
+        self._capturer.get_new()  # drains the capture's queue of new text
         self.captured_out = self._capturer.text
+
+
+def _flush_interval(observer: Any) -> float | None:
+    """The seconds within which *observer* wants new data (``flush_interval`` on its class),
+    or ``None``; read from the class, so a mock observer never claims one."""
+    value = getattr(type(observer), "flush_interval", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def _priority(observer: Any) -> float:

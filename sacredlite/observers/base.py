@@ -74,13 +74,17 @@ class RunObserver:
     ``started_event`` names the run for the others.
 
     ``heartbeat_event`` receives the whole captured output so far (Sacred's contract), as
-    the built-in observers do. Beyond Sacred, an observer may set
-    ``incremental_output = True`` to receive only the output that is new since the
-    previous beat instead.
+    the built-in observers do.
+
+    Beyond Sacred, an observer may set ``flush_interval`` (seconds, on its class) to get new
+    metrics (``log_metrics``) and output (``heartbeat_event``) at least that often, whatever
+    the run's heartbeat interval; the others get them at each heartbeat. File storage uses
+    1 s, so a killed process loses at most the last second.
     """
 
     priority: int = 0
     incremental_output: bool = False
+    flush_interval: float | None = None
 
     def queued_event(
         self,

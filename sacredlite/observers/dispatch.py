@@ -142,14 +142,15 @@ class Dispatcher:
                 run_id = returned
         return run_id
 
-    def emit(self, event: Event, final: bool = False) -> None:
+    def emit(self, event: Event, final: bool = False, to: Iterable[Any] | None = None) -> None:
         """Deliver a later event to every observer; failures are kept for retry.
 
         Args:
             event: the event.
             final: a terminal event: every failure is reported, not only the first.
+            to: only these of the run's observers (default: all).
         """
-        for observer in self.observers:
+        for observer in self.observers if to is None else to:
             queue = self._pending[id(observer)]
             queue.append(event)
             self._flush(observer, queue, final)

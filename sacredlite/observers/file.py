@@ -85,6 +85,9 @@ class FileStorageObserver(RunObserver):
     """
 
     VERSION = "FileStorageObserver-0.7.0"
+    flush_interval = 1.0
+    """Seconds within which new metrics and output reach disk (independent of the run's
+    heartbeat): a killed process loses at most this much."""
 
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> FileStorageObserver:

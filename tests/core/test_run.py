@@ -378,3 +378,54 @@ def test_memory_observer_keeps_every_run(ex, memory):
     ids = [ex.run(options=QUIET)._id for _ in range(3)]
     assert ids == [1, 2, 3] and set(memory.runs) == {1, 2, 3}
     assert isinstance(memory, MemoryObserver)
+
+
+def test_sigkill_loses_at_most_the_last_second_with_the_default_heartbeat(tmp_path):
+    """With the default 10 s heartbeat, file storage has every point and every printed line
+    that is more than about a second old when the process is killed (issue 9: 0 of up to
+    8,000 points survived a SIGKILL before)."""
+    from sacredlite.observers.file_metrics import read_metrics
+
+    script = tmp_path / "busy.py"
+    script.write_text(
+        textwrap.dedent("""
+        import time
+        from sacredlite import Experiment
+        ex = Experiment("busy")
+
+        @ex.automain
+        def main(_run):
+            print("started", flush=True)
+            count = 0
+            while True:
+                now = time.time()
+                _run.log_scalar("clock", now)
+                if count % 10 == 0:
+                    print(f"line {count} at {now}", flush=True)
+                count += 1
+                time.sleep(0.01)
+    """)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "-F", "runs"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "started\n"
+    import time
+
+    time.sleep(3.5)
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    run_dir = tmp_path / "runs" / "1"
+    clock = read_metrics(run_dir)["clock"]["values"]
+    assert len(clock) > 100
+    assert clock == sorted(clock)
+    assert killed_at - clock[-1] < 1.8  # flush every 1 s, plus scheduling slack
+    last_line = (run_dir / "cout.txt").read_text().strip().splitlines()[-1]
+    assert killed_at - float(last_line.rsplit(" ", 1)[1]) < 1.8
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "RUNNING"
