@@ -1,6 +1,17 @@
-"""Sacred's ``sacred.config.captured_function`` (a re-export of :mod:`sacredlite.captured`)."""
+"""Sacred's ``sacred.config.captured_function``: names from :mod:`sacredlite.captured`.
 
-from ..captured import CapturedFunction as CapturedFunction
-from ..captured import create_captured_function as create_captured_function
+Captured functions belong to the core, above ``config/``; they are loaded on first use, so
+importing the config layer never imports the core.
+"""
+
+from __future__ import annotations
+
+from .._lazy import lazy_getattr
 
 __all__ = ["CapturedFunction", "create_captured_function"]
+
+__getattr__ = lazy_getattr(
+    __name__,
+    globals(),
+    {"CapturedFunction": "..captured", "create_captured_function": "..captured"},
+)
