@@ -206,6 +206,11 @@ class CapturedFunction:
             return self
         return types.MethodType(self, instance)
 
+    def __reduce__(self) -> str:
+        """Pickle by reference, as Python pickles functions: the name it is found under in its
+        module (the run's state never travels)."""
+        return self.__qualname__
+
     def __repr__(self) -> str:
         return f"<captured function {self.__qualname__}>"
 

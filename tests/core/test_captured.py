@@ -114,3 +114,21 @@ def test_captured_function_outside_a_run_uses_explicit_arguments():
     assert f(1) == 3
     with pytest.raises(MissingConfigError):
         f()
+
+
+def test_captured_functions_pickle_by_reference(tmp_path, monkeypatch):
+    """A captured function pickles like a plain function, by its module and name, and comes
+    back as the same object (Dask, Ray and submitit pickle the functions they run)."""
+    import importlib
+    import pickle
+
+    (tmp_path / "pickled_module.py").write_text(
+        "from sacredlite import Experiment\n"
+        "ex = Experiment('pickled')\n"
+        "@ex.capture\n"
+        "def helper(a=1):\n"
+        "    return a\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("pickled_module")
+    assert pickle.loads(pickle.dumps(module.helper)) is module.helper

@@ -132,6 +132,46 @@ def test_worktree(repo: Path, tmp_path: Path):
     assert info["dirty"] is True
 
 
+def test_submodule(repo: Path, tmp_path: Path):
+    """A source inside a submodule belongs to the submodule's repository (its .git is a
+    file pointing into the superproject's .git/modules)."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    git(lib, "init", "-q", "-b", "main")
+    (lib / "helper.py").write_text("Y = 2\n")
+    git(lib, "add", "helper.py")
+    git(lib, "commit", "-q", "-m", "lib")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+    git(repo, "commit", "-q", "-m", "add lib")
+    assert (repo / "lib" / ".git").is_file()
+    [info] = get_repository_info([str(repo / "lib" / "helper.py")])
+    assert info["commit"] == git(lib, "rev-parse", "HEAD")
+    assert info["dirty"] is False
+    outer, inner = get_repository_info([str(repo / "exp.py"), str(repo / "lib" / "helper.py")])
+    assert {outer["commit"], inner["commit"]} == {
+        git(repo, "rev-parse", "HEAD"),
+        git(lib, "rev-parse", "HEAD"),
+    }
+
+
+def test_git_dir_of_the_environment_is_not_used(repo: Path, tmp_path: Path, monkeypatch):
+    """GIT_DIR/GIT_WORK_TREE set for another repository do not change what is recorded for
+    the sources: each source's own repository is read."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    (other / "x.py").write_text("x\n")
+    git(other, "add", "x.py")
+    git(other, "commit", "-q", "-m", "other")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    (repo / "exp.py").write_text("changed\n")
+    [info] = get_repository_info([str(repo / "exp.py")])
+    assert info["commit"] == git(repo, "--git-dir", str(repo / ".git"), "rev-parse", "HEAD")
+    assert info["dirty"] is True
+    assert "exp.py" in dirty_files(info)
+
+
 def test_no_repository(tmp_path: Path):
     """Paths outside any repository give no entries."""
     (tmp_path / "exp.py").write_text("")
