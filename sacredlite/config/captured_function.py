@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._lazy import lazy_getattr
 
-__all__ = ["CapturedFunction", "create_captured_function"]
+__all__ = ["CapturedFunction", "create_captured_function"]  # noqa: F822 - loaded lazily
 
 __getattr__ = lazy_getattr(
     __name__,
