@@ -66,6 +66,9 @@ _DEFAULTS: dict[str, Any] = {
     "DISCOVER_SOURCES": "imported",
     # seconds between two heartbeats of a run
     "DEFAULT_BEAT_INTERVAL": 10.0,
+    # beyond Sacred: seconds the end of a run waits while an observer's database takes no
+    # write (it is unreachable) before leaving the rest in its spool for `sacredlite sync`
+    "DEFAULT_JOIN_TIMEOUT": 5.0,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {
