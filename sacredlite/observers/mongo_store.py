@@ -178,7 +178,8 @@ class Executor:
                 )
             except pymongo.errors.DuplicateKeyError:  # two first upserts raced; retry
                 continue
-            return claim["file_id"]
+            if claim is not None:  # None: a server that lost the upsert race quietly
+                return claim["file_id"]
 
     def _put(self, op: dict[str, Any], filename: str) -> None:
         """Upload the file of *op* under its own ``file_id`` (nothing if it is there)."""
@@ -249,6 +250,8 @@ class Executor:
                     return_document=pymongo.ReturnDocument.AFTER,
                 )
             except pymongo.errors.DuplicateKeyError:  # two first upserts raced; retry
+                continue
+            if counter is None:  # a server that lost the upsert race without an error
                 continue
             candidate = int(counter["seq"])
             try:
