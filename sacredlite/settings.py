@@ -8,10 +8,10 @@ Users change them before running, with attribute or item access::
 The keys are Sacred 0.8.7's, plus ``DEFAULT_JOIN_TIMEOUT`` (how long the end of a run
 waits for an unreachable database), and fixed: an unknown key, or a plain value assigned
 over a section, raises :class:`SettingError` (Sacred's class) with a suggestion; values
-with a fixed set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives an independent
-copy with the same rules. The core calls
-:meth:`Settings.snapshot` once when it creates a run and passes the (read-only) copy
-down as arguments; no module reads the global settings in the middle of a run.
+with a fixed set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives
+an independent copy with the same rules. The core calls :meth:`Settings.snapshot` once
+when it creates a run and passes the (read-only) copy down as arguments; no module reads
+the global settings in the middle of a run.
 """
 
 from __future__ import annotations
