@@ -234,8 +234,7 @@ class QueueObserver(RunObserver):
                     break
         if self._queue:
             logger.warning(
-                "%s could not deliver %d event(s) while none got through for %g s; "
-                "they are lost.",
+                "%s could not deliver %d event(s) while none got through for %g s; they are lost.",
                 type(self._covered_observer).__name__,
                 len(self._queue),
                 timeout,

@@ -92,9 +92,10 @@ def test_numpy_array_metric_is_stored_as_sacred_stores_it(tmp_path: Path) -> Non
         {"dtype": "int64", "py/object": "numpy.ndarray", "values": [0, 1, 2]}
     ]
     # Sacred's layout: sort_keys, indent=2, the object one key per line
-    assert '      {\n        "dtype": "int64",\n        "py/object"' in (
-        run_dir / METRICS_FILE
-    ).read_text()
+    assert (
+        '      {\n        "dtype": "int64",\n        "py/object"'
+        in (run_dir / METRICS_FILE).read_text()
+    )
     assert "Traceback" not in proc.stderr
 
 
