@@ -84,7 +84,12 @@ def _item_where(where: str, key: Any) -> str:
     return f"{where}[{brief(key)}]"
 
 
-def json_data(obj: Any, where: str, warn: Warn) -> Any:
+MAX_WALK_DEPTH = 32
+"""Levels of dicts and lists walked to find the part that cannot be stored; a value nested
+deeper (thousands of levels: no encoder takes it) is stored as a whole as its string form."""
+
+
+def json_data(obj: Any, where: str, warn: Warn, depth: int = 0) -> Any:
     """Return *obj* as JSON data, flattened as Sacred flattens it (:func:`flatten`).
 
     A part that jsonpickle cannot flatten is stored as its string form, with a warning
@@ -93,11 +98,13 @@ def json_data(obj: Any, where: str, warn: Warn) -> Any:
     try:
         return flatten(obj)
     except Exception as exc:  # noqa: BLE001 - any error of a user's object
-        return _json_parts(obj, where, warn, exc)
+        return _json_parts(obj, where, warn, exc, depth)
 
 
-def _json_parts(obj: Any, where: str, warn: Warn, exc: BaseException) -> Any:
-    if isinstance(obj, dict):
+def _json_parts(obj: Any, where: str, warn: Warn, exc: BaseException, depth: int) -> Any:
+    if depth >= MAX_WALK_DEPTH:
+        pass
+    elif isinstance(obj, dict):
         out: dict[str, Any] = {}
         for key, value in obj.items():
             if type(key) is str:
@@ -107,10 +114,10 @@ def _json_parts(obj: Any, where: str, warn: Warn, exc: BaseException) -> Any:
                     name = next(iter(flatten({key: None})))
                 except Exception:  # noqa: BLE001
                     name = text_form(key)
-            out[name] = json_data(value, _item_where(where, key), warn)
+            out[name] = json_data(value, _item_where(where, key), warn, depth + 1)
         return out
-    if isinstance(obj, list | tuple):
-        return [json_data(v, _item_where(where, i), warn) for i, v in enumerate(obj)]
+    elif isinstance(obj, list | tuple):
+        return [json_data(v, _item_where(where, i), warn, depth + 1) for i, v in enumerate(obj)]
     text = text_form(obj)
     warn(where, obj, f"{type(exc).__name__}: {exc}", text)
     return text

@@ -24,6 +24,9 @@ Beyond Sacred, all backwards compatible:
   relative to DIR. With ``copy_sources=False`` the diff stays inline.
 * A new run id is found with ``os.mkdir`` (the next number is tried when another process
   took one), starting after the last id this observer created instead of listing DIR.
+* A value jsonpickle cannot flatten (in config, info, the result or a metric) is stored
+  as its string form with one warning naming it, instead of failing the write: a run
+  never stays RUNNING, nor loses its other data, over one value.
 * Starting a run with a queued run's id takes over its directory. An artifact added twice
   under one name is listed once; artifact names that leave the run directory are refused.
 """

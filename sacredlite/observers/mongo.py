@@ -24,7 +24,15 @@ Beyond Sacred:
   (:func:`~sacredlite.observers.base.mark_event_kept`), so the run's dispatcher warns
   once and does not send the event again.
 * Run ids are allocated atomically (see :mod:`sacredlite.observers.mongo_store`), so any
-  number of processes never collide.
+  number of processes never collide, and a source file is stored once per content even
+  when many runs start at the same moment.
+* Every value is made storable before it is sent (:mod:`.mongo_storable`): what BSON
+  refuses (``2**100``, a lone surrogate, a non-string key, an object jsonpickle cannot
+  flatten) is stored as its string form, with one warning naming it, so a run never stays
+  RUNNING over one value. The final status is written apart from the result.
+* The end of a run waits for an unreachable database at most ``join_timeout`` seconds
+  without a write getting through (``SETTINGS.DEFAULT_JOIN_TIMEOUT``), then leaves the
+  rest in the spool and logs the ``sacredlite sync`` command that stores it.
 * Updates ``$set`` single fields and never replace the document: Omniboard's
   ``omniboard.tags`` and ``omniboard.notes`` survive.
 * No document reaches the 16 MB limit: long captured output and long metric series

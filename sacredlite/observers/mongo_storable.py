@@ -22,7 +22,7 @@ from typing import Any
 
 import bson
 
-from ._storable import Warn, Warner, brief, json_data, text_form
+from ._storable import MAX_WALK_DEPTH, Warn, Warner, brief, json_data, text_form
 from .mongo_doc import _safe
 
 __all__ = ["bson_value", "metric_column", "new_warner", "storable_op"]
@@ -65,7 +65,7 @@ def _key(key: Any, where: str, warn: Warn) -> str:
     return text
 
 
-def bson_value(value: Any, where: str, warn: Warn) -> Any:
+def bson_value(value: Any, where: str, warn: Warn, depth: int = 0) -> Any:
     """Return *value* unchanged if BSON can hold it, else with the refused parts replaced.
 
     Dicts and lists are walked, so only what BSON refuses becomes its string form (keys
@@ -74,12 +74,15 @@ def bson_value(value: Any, where: str, warn: Warn) -> Any:
     """
     if _encodes(value):
         return value
-    if isinstance(value, dict):
+    if depth >= MAX_WALK_DEPTH:
+        pass
+    elif isinstance(value, dict):
         return {
-            _key(k, where, warn): bson_value(v, _child(where, k), warn) for k, v in value.items()
+            _key(k, where, warn): bson_value(v, _child(where, k), warn, depth + 1)
+            for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
-        return [bson_value(v, _child(where, i), warn) for i, v in enumerate(value)]
+    elif isinstance(value, list | tuple):
+        return [bson_value(v, _child(where, i), warn, depth + 1) for i, v in enumerate(value)]
     return _text(value, where, warn)
 
 

@@ -170,3 +170,27 @@ def test_side_file_and_final_file_take_arrays_too(tmp_path: Path) -> None:
     values = load(tmp_path / METRICS_FILE)["m"]["values"]
     array = {"dtype": "int64", "py/object": "numpy.ndarray", "values": [0, 1]}
     assert values == [array, "<unprintable Hopeless object>"] * 2
+
+
+def test_a_value_nested_past_any_encoder_keeps_its_siblings(tmp_path: Path) -> None:
+    """An info value nested thousands of levels deep is stored as text below a bounded
+    depth; the other info entries, the result and the final status are stored."""
+    from sacredlite.observers import FileStorageObserver
+
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    obs = FileStorageObserver(tmp_path / "runs")
+    ex_info = {"name": "deep", "base_dir": str(tmp_path), "sources": [], "dependencies": []}
+    now = datetime(2026, 11, 28)
+    obs.started_event(ex_info, "main", {}, now, {}, {}, None)
+    obs.heartbeat_event({"deep": deep, "ok": 1}, "", now, None)
+    obs.completed_event(now, 5)
+    run_dir = tmp_path / "runs" / "1"
+    info = load(run_dir / "info.json")
+    assert info["ok"] == 1
+    level = info["deep"]
+    while isinstance(level, list):
+        (level,) = level
+    assert level == "<unprintable list object>"
+    assert load(run_dir / "run.json")["status"] == "COMPLETED"
