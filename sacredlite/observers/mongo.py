@@ -348,7 +348,9 @@ class MongoObserver(RunObserver):
     def _resolved_join_timeout(self) -> float:
         """The wait at the end: the argument, else ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` (read
         as the run starts, like the core's other settings)."""
-        timeout = (self._queue_options or {}).get("join_timeout", self.join_timeout)
+        timeout = (self._queue_options or {}).get("join_timeout")
+        if timeout is None:
+            timeout = self.join_timeout
         if timeout is None:
             from ..settings import SETTINGS
 
