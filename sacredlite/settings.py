@@ -5,12 +5,13 @@ Users change them before running, with attribute or item access::
     SETTINGS.CAPTURE_MODE = "sys"
     SETTINGS["HOST_INFO"]["INCLUDE_GPU_INFO"] = False
 
-The keys are Sacred 0.8.7's and fixed: an unknown key, or a plain value assigned over a
-section, raises :class:`SettingError` (Sacred's class) with a suggestion; values with a fixed
-set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives an independent
-copy with the same rules. The core calls
-:meth:`Settings.snapshot` once when it creates a run and passes the (read-only) copy
-down as arguments; no module reads the global settings in the middle of a run.
+The keys are Sacred 0.8.7's, plus ``DEFAULT_JOIN_TIMEOUT`` (how long the end of a run
+waits for an unreachable database), and fixed: an unknown key, or a plain value assigned
+over a section, raises :class:`SettingError` (Sacred's class) with a suggestion; values
+with a fixed set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives
+an independent copy with the same rules. The core calls :meth:`Settings.snapshot` once
+when it creates a run and passes the (read-only) copy down as arguments; no module reads
+the global settings in the middle of a run.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ _DEFAULTS: dict[str, Any] = {
     "DISCOVER_SOURCES": "imported",
     # seconds between two heartbeats of a run
     "DEFAULT_BEAT_INTERVAL": 10.0,
+    # beyond Sacred: seconds the end of a run waits while an observer's database takes no
+    # write (it is unreachable) before leaving the rest in its spool for `sacredlite sync`
+    "DEFAULT_JOIN_TIMEOUT": 5.0,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {

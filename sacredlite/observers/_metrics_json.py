@@ -8,7 +8,7 @@ compactly, for the side file, and turned into Sacred's ``indent=2`` layout only 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,37 +33,31 @@ def iso_utc(moment: datetime | str) -> str:
     return moment.replace(tzinfo=None).isoformat()
 
 
-def _plain(value: Any) -> Any:
-    """Return a JSON-encodable stand-in for a numpy (or similar) scalar."""
-    item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
 Fragment = tuple[str, str | None]
 """An encoded run of list items: the compact JSON (``1,2``) and, only when it cannot be
 derived by putting Sacred's item separator in place of each comma, the layout form."""
 
 
-def fragments(items: list[Any]) -> Fragment:
+def fragments(items: list[Any], convert: Callable[[Any], Any] | None = None) -> Fragment:
     """Return the inside of a JSON array of *items*, compact, plus the layout if needed.
 
     Numbers (the common case) are encoded once by the C encoder; their layout form is
     derived when ``metrics.json`` is written. Strings and nested values keep an explicit
     layout (Sacred puts one item per line at the depth of a metric's lists).
+
+    Args:
+        items: the values.
+        convert: turns each item into JSON data when the list as given is not JSON
+            (numpy values, objects); it must not raise. Without it, such items raise.
     """
     if not items:
         return "", None
     try:
         compact = json.dumps(items, separators=(",", ":"))[1:-1]
-    except TypeError:  # numpy scalars and friends: convert only when needed
-        items = [_plain(v) for v in items]
+    except (TypeError, ValueError, RecursionError):  # convert only when needed
+        if convert is None:
+            raise
+        items = [convert(v) for v in items]
         compact = json.dumps(items, separators=(",", ":"))[1:-1]
     if '"' not in compact and "[" not in compact and "{" not in compact:
         return compact, None

@@ -24,6 +24,9 @@ Beyond Sacred, all backwards compatible:
   relative to DIR. With ``copy_sources=False`` the diff stays inline.
 * A new run id is found with ``os.mkdir`` (the next number is tried when another process
   took one), starting after the last id this observer created instead of listing DIR.
+* A value jsonpickle cannot flatten (in config, info, the result or a metric) is stored
+  as its string form with one warning naming it, instead of failing the write: a run
+  never stays RUNNING, nor loses its other data, over one value.
 * Starting a run with a queued run's id takes over its directory. An artifact added twice
   under one name is listed once; artifact names that leave the run directory are refused.
 """
@@ -51,6 +54,7 @@ from ._filestore import (
     store_diff,
     store_once,
 )
+from ._storable import Warner, json_data
 from .base import RunObserver
 from .file_metrics import MetricsWriter, iso_utc, read_metrics, write_atomic
 
@@ -127,6 +131,7 @@ class FileStorageObserver(RunObserver):
         self.info: dict[str, Any] = {}
         self._metrics: MetricsWriter | None = None
         self._cout: CoutFile | None = None
+        self._warn = Warner("FileStorageObserver")
         check_basedir(self.basedir)
         if self.template is not None:
             if not os.path.isfile(self.template):
@@ -188,7 +193,8 @@ class FileStorageObserver(RunObserver):
         if filename == "run.json" and type(obj) is dict and obj:
             text = self._encode_run_entry(obj)
         else:
-            text = json.dumps(flatten(obj), sort_keys=True, indent=2)
+            where = filename.removesuffix(".json")
+            text = json.dumps(json_data(obj, where, self._warn), sort_keys=True, indent=2)
         path = os.path.join(self._run_dir(), filename)
         if atomic:
             write_atomic(path, text)
@@ -211,7 +217,8 @@ class FileStorageObserver(RunObserver):
             elif value is None or type(value) in (str, int, float, bool):
                 text = json.dumps(value)  # the C encoder; indent changes nothing for scalars
             else:
-                text = json.dumps(flatten(value), sort_keys=True, indent=2).replace("\n", "\n  ")
+                data = json_data(value, key, self._warn)
+                text = json.dumps(data, sort_keys=True, indent=2).replace("\n", "\n  ")
                 if key in _STATIC_KEYS:
                     cache[key] = (value, text)
             parts.append(f"  {json.dumps(key)}: {text}")
@@ -298,6 +305,7 @@ class FileStorageObserver(RunObserver):
         self.run_entry = entry
         self.config = config
         self.info = {}
+        self._warn = Warner("FileStorageObserver")  # warns once per place, per run
         self._metrics = MetricsWriter(self._run_dir())
         # Written before run.json, whose presence marks a complete start: a temporary file
         # and rename would only cost a file operation per run, unless a queued run's

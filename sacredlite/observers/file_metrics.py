@@ -14,7 +14,7 @@ observable behaviour while a run's metrics are small and appends beyond that:
 This module defines both files and is the one place that reads them: :func:`read_metrics`
 returns the points of live, finished and crashed runs alike; the run store follows the
 same rules through :func:`side_file_base` and :func:`side_file_continues`. It imports only
-the standard library.
+the standard library (and, for a value JSON cannot hold, :mod:`._storable`).
 
 ``<run_dir>/metrics.json`` (Sacred's file)
     ``{name: {"steps": [...], "timestamps": [...], "values": [...]}}``, laid out byte for
@@ -51,7 +51,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._metrics_json import (
@@ -134,6 +134,7 @@ class MetricsWriter:
         self._spill: dict[str, int] | None = None  # name -> spill file number, once spilling
         self._resync = False
         self._finished = False
+        self._warn: Any = None  # a _storable.Warner, made when first needed
 
     def add(self, metrics_by_name: Mapping[str, Mapping[str, Iterable[Any]]]) -> None:
         """Store a ``log_metrics`` batch, ``{name: {"steps", "values", "timestamps"}}``.
@@ -143,9 +144,9 @@ class MetricsWriter:
         encoded: list[Encoded] = []
         for name, series in metrics_by_name.items():
             step_list = list(series["steps"])
-            steps = fragments(step_list)
+            steps = fragments(step_list, self._converter(f"a step of metric {name!r}"))
             stamps = stamp_fragments(list(series["timestamps"]))
-            values = fragments(list(series["values"]))
+            values = fragments(list(series["values"]), self._converter(f"metric {name!r}"))
             encoded.append((str(name), len(step_list), (steps, stamps, values)))
         if not encoded:  # Sacred writes metrics.json even for an empty batch: "{}"
             if self._live and not self._parts:
@@ -173,6 +174,21 @@ class MetricsWriter:
         for name, count, frags in encoded:
             self._counts[name] = self._counts.get(name, 0) + count
             self._keep(name, frags)
+
+    def _converter(self, where: str) -> Callable[[Any], Any]:
+        """Return what turns a value that JSON cannot hold into what Sacred stores (its
+        jsonpickle form), or else its string form with one warning naming *where*."""
+
+        def convert(value: Any) -> Any:
+            if self._warn is None:  # imported only when a batch is not plain JSON
+                from ._storable import Warner
+
+                self._warn = Warner("FileStorageObserver")
+            from ._storable import json_item
+
+            return json_item(where, self._warn)(value)
+
+        return convert
 
     def _merge_late(self, encoded: list[Encoded]) -> None:
         metrics = read_metrics(self.run_dir)

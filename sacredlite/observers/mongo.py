@@ -24,7 +24,15 @@ Beyond Sacred:
   (:func:`~sacredlite.observers.base.mark_event_kept`), so the run's dispatcher warns
   once and does not send the event again.
 * Run ids are allocated atomically (see :mod:`sacredlite.observers.mongo_store`), so any
-  number of processes never collide.
+  number of processes never collide, and a source file is stored once per content even
+  when many runs start at the same moment.
+* Every value is made storable before it is sent (:mod:`.mongo_storable`): what BSON
+  refuses (``2**100``, a lone surrogate, a non-string key, an object jsonpickle cannot
+  flatten) is stored as its string form, with one warning naming it, so a run never stays
+  RUNNING over one value. The final status is written apart from the result.
+* The end of a run waits for an unreachable database at most ``join_timeout`` seconds
+  without a write getting through (``SETTINGS.DEFAULT_JOIN_TIMEOUT``), then leaves the
+  rest in the spool and logs the ``sacredlite sync`` command that stores it.
 * Updates ``$set`` single fields and never replace the document: Omniboard's
   ``omniboard.tags`` and ``omniboard.notes`` survive.
 * No document reaches the 16 MB limit: long captured output and long metric series
@@ -38,6 +46,7 @@ Beyond Sacred:
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import warnings
@@ -67,8 +76,16 @@ from .mongo_doc import force_bson_encodeable as force_bson_encodeable
 from .mongo_doc import force_valid_bson_key as force_valid_bson_key
 from .mongo_metrics import MetricSeries
 from .mongo_output import OutputTail
-from .mongo_store import Executor, Target, is_transient, read_captured_out, read_metric
-from .mongo_url import describe_client, describe_hosts
+from .mongo_storable import new_warner, storable_op
+from .mongo_store import (
+    Executor,
+    Target,
+    is_transient,
+    known_reachable,
+    read_captured_out,
+    read_metric,
+)
+from .mongo_url import describe_client, describe_hosts, redact_url
 from .mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from .mongo_writer import Writer
 from .spool import DEFAULT_SPOOL_DIR, Spool
@@ -90,6 +107,8 @@ __all__ = [
 DEFAULT_MONGO_PRIORITY = 30
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
+QUEUED_START_WAIT = 1.0
+"""Seconds a queued observer's start waits for a database it knows nothing about yet."""
 METRIC_PART_POINTS = 200_000
 """Points per metric document (about 9 MB) before later points go to overflow parts."""
 
@@ -111,6 +130,9 @@ class MongoObserver(RunObserver):
         output_limit: characters of captured output kept in the run document.
         metric_part_points: points per metric document before overflow parts begin.
         retry_interval: seconds between reconnection attempts while the database is away.
+        join_timeout: seconds the end of a run waits while no write reaches the database,
+            before leaving the rest in the spool (default
+            ``SETTINGS.DEFAULT_JOIN_TIMEOUT``, read when the run starts).
         **client_kwargs: passed to ``pymongo.MongoClient``; ``serverSelectionTimeoutMS``
             defaults to 5000 so an unreachable server is reported within seconds.
 
@@ -150,6 +172,7 @@ class MongoObserver(RunObserver):
         output_limit: int = OUTPUT_LIMIT,
         metric_part_points: int = METRIC_PART_POINTS,
         retry_interval: float = 10.0,
+        join_timeout: float | None = None,
         **client_kwargs: Any,
     ) -> None:
         if client is not None:
@@ -182,6 +205,8 @@ class MongoObserver(RunObserver):
             output_limit=output_limit,
             metric_part_points=metric_part_points,
             retry_interval=retry_interval,
+            join_timeout=join_timeout,
+            sync_target=redact_url(url) if url else hosts,
         )
 
     @classmethod
@@ -207,7 +232,7 @@ class MongoObserver(RunObserver):
             failure_dir: where a failed final save leaves a pickle of the run.
             priority: the observer's priority.
             **options: ``spool_dir``, ``output_limit``, ``metric_part_points``,
-                ``retry_interval`` as for the constructor.
+                ``retry_interval``, ``join_timeout`` as for the constructor.
         """
         self = cls.__new__(cls)
         self._initialize(
@@ -235,6 +260,8 @@ class MongoObserver(RunObserver):
         output_limit: int = OUTPUT_LIMIT,
         metric_part_points: int = METRIC_PART_POINTS,
         retry_interval: float = 10.0,
+        join_timeout: float | None = None,
+        sync_target: str | None = None,
     ) -> None:
         self._target = Target(runs_collection, metrics_collection, fs)
         self.runs = runs_collection
@@ -248,8 +275,11 @@ class MongoObserver(RunObserver):
         self.output_limit = output_limit
         self.metric_part_points = metric_part_points
         self.retry_interval = retry_interval
+        self.join_timeout = join_timeout
+        self._sync_target = sync_target or hosts
         self.run_entry: dict[str, Any] | None = None
-        self._queue_options: dict[str, float] | None = None
+        self._warn = new_warner()
+        self._queue_options: dict[str, Any] | None = None
         self._writer: Writer | None = None
         self.overwrite: dict[str, Any] | None = None
         if overwrite is not None:
@@ -305,13 +335,27 @@ class MongoObserver(RunObserver):
                 ) from None
             raise
 
-    def _use_queue(self, interval: float, retry_interval: float, join_timeout: float) -> None:
+    def _use_queue(
+        self, interval: float, retry_interval: float, join_timeout: float | None
+    ) -> None:
         """Switch to queued mode (called by :class:`QueueObserver`)."""
         self._queue_options = {
             "interval": interval,
             "retry_interval": retry_interval,
             "join_timeout": join_timeout,
         }
+
+    def _resolved_join_timeout(self) -> float:
+        """The wait at the end: the argument, else ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` (read
+        as the run starts, like the core's other settings)."""
+        timeout = (self._queue_options or {}).get("join_timeout")
+        if timeout is None:
+            timeout = self.join_timeout
+        if timeout is None:
+            from ..settings import SETTINGS
+
+            timeout = SETTINGS.DEFAULT_JOIN_TIMEOUT
+        return float(timeout)
 
     @property
     def spool_path(self) -> str | None:
@@ -383,10 +427,12 @@ class MongoObserver(RunObserver):
         self._resources: list[list[str]] = []
         self._artifacts: list[dict[str, Any]] = []
         run_id = self.overwrite["_id"] if self.overwrite is not None else _id
-        file_ops = experiment_files(doc)
-        doc["config"] = _store(doc["config"])
-        doc = _safe(doc)
-        start = {"op": "start", "doc": doc, "exists_ok": self.overwrite is not None}
+        self._warn = new_warner()  # one warning per unstorable place, per run
+        file_ops = [storable_op(op, self._warn) for op in experiment_files(doc)]
+        doc["config"] = _store(doc["config"], "config", self._warn)
+        start = storable_op({"op": "start", "doc": _safe(doc)}, self._warn)
+        start["exists_ok"] = self.overwrite is not None
+        doc = start["doc"]
         executor = Executor(self._target, run_id)
         spool_dir = os.path.abspath(self.spool_dir or DEFAULT_SPOOL_DIR)
 
@@ -403,11 +449,11 @@ class MongoObserver(RunObserver):
             retry_interval=queue.get("retry_interval", self.retry_interval),
             queued=self._queue_options is not None,
             interval=queue.get("interval", 20.0),
-            join_timeout=queue.get("join_timeout", 30.0),
+            join_timeout=self._resolved_join_timeout(),
+            sync_target=self._sync_target,
         )
         try:
-            for op in [*file_ops, start]:
-                self._guard(lambda op=op: executor.apply(op))
+            self._store_start([*file_ops, start], executor)
         except pymongo.errors.DuplicateKeyError:
             self._abandon()
             raise ObserverError(
@@ -428,6 +474,30 @@ class MongoObserver(RunObserver):
         self.run_entry = {"_id": executor.run_id, **doc}
         return executor.run_id
 
+    def _store_start(self, ops: list[dict[str, Any]], executor: Executor) -> None:
+        """Store the start of a run now; raise :class:`ObserverError` if unreachable.
+
+        Queued, the run must not wait for a database that is down (the run's clock has
+        started, issue 9): when the client knows its servers refuse connections, nothing is
+        tried; when it knows nothing yet, the attempt gets :data:`QUEUED_START_WAIT` seconds.
+        """
+        if self._queue_options is None:
+            for op in ops:
+                self._guard(lambda op=op: executor.apply(op))
+            return
+        client = getattr(self.runs.database, "client", None)
+        known = known_reachable(client, QUEUED_START_WAIT)
+        if known is False:
+            raise ObserverError(f"MongoDB at {self.hosts} refuses connections.")
+        try:
+            with contextlib.nullcontext() if known else pymongo.timeout(QUEUED_START_WAIT):
+                for op in ops:
+                    self._guard(lambda op=op: executor.apply(op))
+        except pymongo.errors.PyMongoError as exc:
+            if not exc.timeout:
+                raise
+            raise ObserverError(f"MongoDB at {self.hosts} did not answer in time.") from None
+
     def _abandon(self) -> None:
         """Drop the writer of a run that could not start."""
         if self._writer is not None:
@@ -444,9 +514,12 @@ class MongoObserver(RunObserver):
         if self._writer is None:
             raise ObserverError("MongoObserver got an event before started_event/queued_event.")
         if fields:
-            if self.run_entry is not None:
-                _apply_set(self.run_entry, fields)
             ops = [*ops, {"op": "set", "fields": fields}]
+        ops = [storable_op(op, self._warn) for op in ops]
+        if self.run_entry is not None:
+            for op in ops:
+                if op["op"] == "set":
+                    _apply_set(self.run_entry, op["fields"])
         failure = None
         for op in ops:
             failure = self._writer.submit(op) or failure
@@ -457,8 +530,8 @@ class MongoObserver(RunObserver):
         self, info: dict[str, Any], captured_out: str, beat_time: Any, result: Any
     ) -> None:
         """Store info, the captured output (the whole text), the beat time and the result."""
-        stored_info = _store(info)  # may raise: before any state changes, so a retry is exact
-        stored_result = _store(result)
+        stored_info = _store(info, "info", self._warn)
+        stored_result = _store(result, "result", self._warn)
         refs = self._metrics.refs
         if refs and isinstance(stored_info, dict):
             have = stored_info.get("metrics")
@@ -523,23 +596,33 @@ class MongoObserver(RunObserver):
         self._submit([op], {"artifacts": list(self._artifacts)})
 
     # -- the end -----------------------------------------------------------------------------
-    def _final(self, fields: dict[str, Any]) -> None:
+    def _final(self, fields: dict[str, Any], **before: Any) -> None:
         """Store the run's last fields. Like Sacred's final save this does not raise: what
         cannot be stored now is in the spool, and with ``failure_dir`` the run document is
-        also left there as ``sacred_mongo_fail_<id>_*.pickle``, as Sacred leaves it."""
+        also left there as ``sacred_mongo_fail_<id>_*.pickle``, as Sacred leaves it.
+
+        *before* (the result) is stored by a write of its own, before the status: a value
+        the database refuses (a document past 16 MB) cannot keep the run RUNNING.
+        """
+        first = [{"op": "set", "fields": before}] if before else []
         try:
-            self._submit([], fields)
+            self._submit(first, fields)
         except Exception as exc:
             if not event_was_kept(exc):
                 raise
         if self._writer is None or self._queue_options is not None:
             return  # queued: the QueueObserver waits for the background writer
-        if not self._writer.drain(force=True) and self.failure_dir is not None:
+        # one attempt, unless the database failed within retry_interval: the wait for it
+        # is join()'s, bounded by join_timeout
+        if not self._writer.drain(force=False) and self.failure_dir is not None:
             save_failed_run(self.run_entry or {}, self.failure_dir)
 
     def completed_event(self, stop_time: Any, result: Any) -> None:
         """Mark the run COMPLETED with its result."""
-        self._final({"stop_time": stop_time, "result": _store(result), "status": "COMPLETED"})
+        self._final(
+            {"stop_time": stop_time, "status": "COMPLETED"},
+            result=_store(result, "result", self._warn),
+        )
 
     def interrupted_event(self, interrupt_time: Any, status: str) -> None:
         """Mark the run with its interrupt status (INTERRUPTED, TIMEOUT, ...)."""

@@ -15,7 +15,7 @@ import bson
 import pymongo
 from bson import ObjectId
 
-from ._filestore import flatten
+from ._storable import Warn, json_data
 
 __all__ = ["experiment_files", "force_bson_encodeable", "force_valid_bson_key", "save_failed_run"]
 
@@ -69,24 +69,10 @@ def _safe(obj: Any) -> Any:
     return obj
 
 
-def _store(obj: Any) -> Any:
-    return _safe(flatten(obj))
-
-
-def _clean_numbers(values: list[Any], kind: type) -> list[Any]:
-    """Return *values* as BSON-encodable numbers (numpy scalars become Python numbers)."""
-    if all(type(v) is kind for v in values):
-        return values
-    cleaned: list[Any] = []
-    for v in values:
-        if v is None or isinstance(v, int | float):
-            cleaned.append(v)
-        else:
-            try:
-                cleaned.append(kind(v))
-            except (TypeError, ValueError):
-                cleaned.append(str(v))
-    return cleaned
+def _store(obj: Any, where: str, warn: Warn) -> Any:
+    """Return *obj* flattened as Sacred stores it, keys made BSON-safe; a part jsonpickle
+    cannot flatten becomes its string form (reported to *warn*)."""
+    return _safe(json_data(obj, where, warn))
 
 
 def _close_quietly(client: Any) -> None:

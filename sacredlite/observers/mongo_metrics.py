@@ -15,7 +15,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from .mongo_doc import _clean_numbers, _op
+from .mongo_doc import _op
 
 __all__ = ["MetricSeries"]
 
@@ -56,8 +56,8 @@ class MetricSeries:
                 self.refs.append(ref)
                 if isinstance(info, dict):
                     info.setdefault("metrics", []).append(dict(ref))
-            steps = _clean_numbers(list(series["steps"]), int)
-            values = _clean_numbers(list(series["values"]), float)
+            steps = list(series["steps"])  # made storable by mongo_storable.storable_op
+            values = list(series["values"])
             stamps = list(series["timestamps"])
             done, count, size = 0, self._counts[name], self.part_points
             while done < len(steps):

@@ -22,8 +22,8 @@ class QueuedMongoObserver(QueueObserver):
         retry_interval: seconds to wait after a failed write before retrying.
         url, db_name, collection, overwrite, priority, client, **kwargs: as for
             :class:`MongoObserver`.
-        join_timeout: seconds the end of the run waits for the database before leaving the
-            rest in the spool.
+        join_timeout: seconds the end of the run waits while no write reaches the database,
+            before leaving the rest in the spool (default ``SETTINGS.DEFAULT_JOIN_TIMEOUT``).
     """
 
     @classmethod
@@ -47,7 +47,7 @@ class QueuedMongoObserver(QueueObserver):
         overwrite: int | str | None = None,
         priority: int = DEFAULT_MONGO_PRIORITY,
         client: Any = None,
-        join_timeout: float = 60.0,
+        join_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         covered = MongoObserver(

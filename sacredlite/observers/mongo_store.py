@@ -9,8 +9,11 @@ them; applying one twice stores it once:
                ``$set`` its fields instead
 ``set``        ``$set`` some top-level fields of the run document (never a replace, so
                Omniboard's ``omniboard.*`` fields survive)
-``file``       GridFS upload under a client-made ``_id``; ``dedupe`` first looks for the
-               same ``filename`` with the same ``md5`` (sources and resources)
+``file``       GridFS upload under a client-made ``_id``; with ``dedupe`` (sources,
+               resources, diffs) one file per ``filename`` and ``md5``: an existing one
+               is reused, and concurrent uploads settle on the first claimed in
+               ``sacredlite_files`` (``{_id: "<bucket>:<md5>:<filename>", file_id}``);
+               a copy that lost its claim is deleted by its uploader
 ``metric_new`` insert a metric document under a client-made ``_id``
 ``metric_push`` ``$push/$each`` one batch into part ``part`` of a metric, guarded by the
                batch's ``token`` (the last 1000 are kept in ``sacredlite_batches``)
@@ -37,15 +40,26 @@ Overflow format (beyond Sacred; DESIGN.md section 4):
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gridfs
 import pymongo
 import pymongo.errors
+from pymongo.server_type import SERVER_TYPE
+from pymongo.topology_description import TopologyDescription
 
-__all__ = ["Target", "Executor", "is_transient", "read_captured_out", "read_metric"]
+__all__ = [
+    "Target",
+    "Executor",
+    "is_transient",
+    "known_reachable",
+    "read_captured_out",
+    "read_metric",
+]
 
 COUNTERS = "sacredlite_counters"
+FILES_ONCE = "sacredlite_files"
 BATCH_TOKENS_KEPT = 1000
 _TRANSIENT_CODES = {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
 
@@ -57,6 +71,29 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, pymongo.errors.OperationFailure):
         return exc.code in _TRANSIENT_CODES
     return isinstance(exc, OSError)
+
+
+def known_reachable(client: Any, wait: float) -> bool | None:
+    """Return what *client* knows of its servers within *wait* seconds, without a request.
+
+    ``True``: a server answered its monitor; ``False``: every server failed its check (the
+    database is down: a connection was refused); ``None``: nothing is known yet (a server
+    that does not answer at all, a client that connects lazily, or not a pymongo client).
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        # not isinstance(client, MongoClient): tests replace that class (Sacred's do)
+        description = getattr(client, "topology_description", None)
+        if not isinstance(description, TopologyDescription):
+            return None
+        servers = list(description.server_descriptions().values())
+        if any(sd.server_type != SERVER_TYPE.Unknown for sd in servers):
+            return True
+        if servers and all(sd.error is not None for sd in servers):
+            return False
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
 
 
 class Target:
@@ -79,6 +116,7 @@ class Target:
         self.output = self.db[f"{runs.name}_output"]
         self.overflow = self.db[f"{self.metrics_name}_overflow"]
         self.counters = self.db[COUNTERS]
+        self.files_once = self.db[FILES_ONCE]
         self.fs = fs if fs is not None else gridfs.GridFS(self.db)
 
     @classmethod
@@ -112,11 +150,43 @@ class Executor:
         filename = op.get("filename") or (
             f"artifact://{self.target.runs.name}/{self.run_id}/{op['artifact']}"
         )
-        if op.get("dedupe"):
-            found = fs.find_one({"filename": filename, "md5": op["md5"]})
-            if found is not None:
-                self.aliases[op["file_id"]] = found._id
-                return
+        if not op.get("dedupe"):
+            self._put(op, filename)
+            return
+        found = fs.find_one({"filename": filename, "md5": op["md5"]})
+        candidate = found._id if found is not None else op["file_id"]
+        if found is None:
+            self._put(op, filename)
+        winner = self._claim(filename, op["md5"], candidate)
+        if winner != candidate and candidate == op["file_id"]:
+            fs.delete(candidate)  # our own copy lost the claim: nobody refers to it
+        if winner != op["file_id"]:
+            self.aliases[op["file_id"]] = winner
+
+    def _claim(self, filename: str, md5: str, file_id: Any) -> Any:
+        """Return the one GridFS file of (*filename*, *md5*): the first that was claimed.
+
+        Concurrent starts may each upload a copy of the same source; the claim, an upsert
+        keyed by the content, picks one, and every writer refers to that one (issue 9).
+        """
+        bucket = getattr(getattr(self.target.fs, "_collection", None), "name", "fs")
+        key = f"{bucket}:{md5}:{filename}"
+        while True:
+            try:
+                claim = self.target.files_once.find_one_and_update(
+                    {"_id": key},
+                    {"$setOnInsert": {"file_id": file_id}},
+                    upsert=True,
+                    return_document=pymongo.ReturnDocument.AFTER,
+                )
+            except pymongo.errors.DuplicateKeyError:  # two first upserts raced; retry
+                continue
+            if claim is not None:  # None: a server that lost the upsert race quietly
+                return claim["file_id"]
+
+    def _put(self, op: dict[str, Any], filename: str) -> None:
+        """Upload the file of *op* under its own ``file_id`` (nothing if it is there)."""
+        fs = self.target.fs
         if fs.exists(op["file_id"]):
             return
         # a put cut short by a lost connection leaves chunks behind that block a retry
@@ -139,12 +209,14 @@ class Executor:
         experiment["sources"] = [
             [name, self.aliases.get(fid, fid)] for name, fid in experiment.get("sources", [])
         ]
-        repos = []
-        for repo in experiment.get("repositories", []):
-            if isinstance(repo, dict) and "diff_file_id" in repo:
-                repo = {**repo, "diff_file_id": self.aliases.get(repo["diff_file_id"])}
-            repos.append(repo)
-        experiment["repositories"] = repos
+        if "repositories" in experiment:
+            repos = []
+            for repo in experiment["repositories"]:
+                if isinstance(repo, dict) and "diff_file_id" in repo:
+                    fid = repo["diff_file_id"]
+                    repo = {**repo, "diff_file_id": self.aliases.get(fid, fid)}
+                repos.append(repo)
+            experiment["repositories"] = repos
         return {**doc, "experiment": experiment}
 
     def _op_start(self, op: dict[str, Any]) -> None:
@@ -181,6 +253,8 @@ class Executor:
                     return_document=pymongo.ReturnDocument.AFTER,
                 )
             except pymongo.errors.DuplicateKeyError:  # two first upserts raced; retry
+                continue
+            if counter is None:  # a server that lost the upsert race without an error
                 continue
             candidate = int(counter["seq"])
             try:

@@ -11,14 +11,20 @@ Two modes:
   to the disk spool (write-ahead, so a crash loses nothing), then a background thread
   applies them every ``interval`` seconds, retrying every ``retry_interval`` seconds.
 
-Whatever is still unstored when the run ends stays in the spool, with one log line naming
-the ``sacredlite sync`` command that stores it later.
+At the end of the run, :meth:`Writer.settle` lets the background thread store what is
+pending and waits while it makes progress, but at most ``join_timeout`` seconds without a
+write getting through (``SETTINGS.DEFAULT_JOIN_TIMEOUT``, a few seconds): a database that
+is down costs the end of a run that long, not minutes (issue 9). Whatever is still unstored
+then stays in the spool, with one log line giving the ``sacredlite sync`` command that
+stores it later. A write the thread finishes after that is not acknowledged in the spool;
+replaying it stores it once (every operation is idempotent).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shlex
 import threading
 import time
 from collections import deque
@@ -26,9 +32,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .mongo_store import Executor, is_transient
-from .spool import Spool
+from .spool import Spool, describe_op
 
 logger = logging.getLogger("sacredlite.observers.mongo")
+
+END_RETRY_INTERVAL = 0.25
+"""Seconds between attempts while the end of a run waits for the database."""
 
 
 class Writer:
@@ -41,7 +50,10 @@ class Writer:
         retry_interval: seconds between attempts while the database is unreachable.
         queued: write ahead to the spool and apply in a background thread.
         interval: seconds between background flushes (queued mode).
-        join_timeout: seconds :meth:`finish` keeps retrying before leaving the spool.
+        join_timeout: seconds the end of the run waits while no write gets through, before
+            leaving the rest in the spool.
+        sync_target: the ``-m`` value printed in the ``sacredlite sync`` hint (a URL
+            without its password; default *hosts*).
     """
 
     def __init__(
@@ -52,11 +64,13 @@ class Writer:
         retry_interval: float = 10.0,
         queued: bool = False,
         interval: float = 20.0,
-        join_timeout: float = 30.0,
+        join_timeout: float = 5.0,
+        sync_target: str | None = None,
     ) -> None:
         self.executor = executor
         self._make_spool = make_spool
         self.hosts = hosts
+        self.sync_target = sync_target or hosts
         self.retry_interval = retry_interval
         self.queued = queued
         self.interval = interval
@@ -68,16 +82,21 @@ class Writer:
         self._next_try = 0.0
         self._warned = False
         self._wake = threading.Event()
-        self._stopping = False
-        self._deadline = 0.0
+        self._ending = False  # the run has ended: retry often, stop once all is stored
+        self._give_up = False  # settle stopped waiting: the thread stops
+        self._closed = False  # the spool is closed: acknowledge nothing more
+        self._stored = 0  # operations stored so far (progress, watched by settle)
         self._thread: threading.Thread | None = None
         self._finished = False
         self.spool_path: str | None = None
         if queued:
-            self._thread = threading.Thread(
-                target=self._loop, name="sacredlite-mongo-writer", daemon=True
-            )
-            self._thread.start()
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(
+            target=self._loop, name="sacredlite-mongo-writer", daemon=True
+        )
+        self._thread.start()
 
     def _to_spool(self, op: dict[str, Any], backlog: bool = True) -> None:
         with self._spool_lock:
@@ -91,7 +110,8 @@ class Writer:
 
                     def on_assign(run_id: Any) -> None:
                         with self._spool_lock:  # the main thread may be appending
-                            spool.assign(run_id)
+                            if not self._closed:
+                                spool.assign(run_id)
                         if previous is not None:
                             previous(run_id)
 
@@ -120,7 +140,8 @@ class Writer:
                 self._lost(exc)
                 self._to_spool(_retrying(op))
             else:
-                self._rejected(op, exc)
+                self._rejected(op, exc, "it is kept in the spool")
+                self._to_spool(op, backlog=False)
             return exc
         return None
 
@@ -135,16 +156,16 @@ class Writer:
                 type(exc).__name__,
             )
 
-    def _rejected(self, op: dict[str, Any], exc: BaseException) -> None:
+    def _rejected(self, op: dict[str, Any], exc: BaseException, fate: str) -> None:
         logger.error(
-            "MongoDB at %s rejected a %r write of run %s (%s: %s); it is kept in the spool.",
+            "MongoDB at %s rejected %s of run %s (%s: %s); %s.",
             self.hosts,
-            op["op"],
+            describe_op(op),
             self.executor.run_id,
             type(exc).__name__,
             str(exc)[:200],
+            fate,
         )
-        self._to_spool(op, backlog=False)
 
     def drain(self, force: bool = True) -> bool:
         """Apply spooled operations in order; return whether none is left."""
@@ -156,48 +177,74 @@ class Writer:
         if not self._backlog or (not force and time.monotonic() < self._next_try):
             return None
         with self._apply_lock:
-            while self._backlog:
+            while self._backlog and not self._give_up and not self._closed:
                 seq, op = self._backlog[0]
                 try:
                     self.executor.apply(op)
                 except Exception as exc:  # noqa: BLE001
+                    if self._closed:  # the run has ended without it: it stays spooled
+                        return None
                     if is_transient(exc):
                         self._lost(exc)
                         op.update(_retrying(op))
                         return exc
                     self._backlog.popleft()  # stays un-acknowledged in the spool for sync
-                    self._rejected_logged(op, exc)
+                    self._rejected(op, exc, "it stays in the spool")
                     continue
-                self._backlog.popleft()
                 with self._spool_lock:
+                    if self._closed:  # the spool is closed: the replay stores it once
+                        return None
+                    self._backlog.popleft()
                     assert self.spool is not None
                     self.spool.ack(seq)
+                    self._stored += 1
         return None
 
-    def _rejected_logged(self, op: dict[str, Any], exc: BaseException) -> None:
-        logger.error(
-            "MongoDB at %s rejected a %r write of run %s (%s: %s); it stays in the spool.",
-            self.hosts,
-            op["op"],
-            self.executor.run_id,
-            type(exc).__name__,
-            str(exc)[:200],
-        )
-
     def _loop(self) -> None:
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
+        while not self._give_up and not self._closed:
+            if not self._ending:
+                self._wake.wait(self.interval)
+                self._wake.clear()
             if self.drain(force=True):
-                if self._stopping:
+                if self._ending:
                     return
                 continue
-            if self._stopping and time.monotonic() > self._deadline:
+            if self._give_up or self._closed:
                 return
-            self._wake.wait(self.retry_interval)
+            self._wake.wait(END_RETRY_INTERVAL if self._ending else self.retry_interval)
+            self._wake.clear()
+
+    def settle(self) -> bool:
+        """Let the background thread store what is pending; return whether none is left.
+
+        Waits while writes get through, but gives up once ``join_timeout`` seconds pass
+        without one: the rest stays in the spool (the thread is told to stop).
+        """
+        if self._closed:
+            return not self._backlog
+        if not self._backlog and (self._thread is None or not self._thread.is_alive()):
+            return True
+        self._ending = True
+        self._give_up = False
+        if self._thread is None or not self._thread.is_alive():
+            self._start_thread()
+        self._wake.set()
+        thread = self._thread
+        assert thread is not None
+        stored, idle_since = self._stored, time.monotonic()
+        while thread.is_alive():
+            thread.join(min(0.05, self.join_timeout))
+            if self._stored != stored:
+                stored, idle_since = self._stored, time.monotonic()
+            elif time.monotonic() - idle_since >= self.join_timeout and thread.is_alive():
+                self._give_up = True  # it stops after the write it is in (if any)
+                self._wake.set()
+                break
+        return not self._backlog
 
     def finish(self) -> None:
-        """Flush what is pending, close the spool, and say where leftovers are kept.
+        """Store what is pending (see :meth:`settle`), close the spool, and give the
+        ``sacredlite sync`` command for leftovers.
 
         Only the first call does anything: a run's observer may be joined more than once
         (by its terminal event in queued mode, and by the run).
@@ -205,35 +252,33 @@ class Writer:
         if self._finished:
             return
         self._finished = True
-        if self._thread is not None:
-            self._deadline = time.monotonic() + self.join_timeout
-            self._stopping = True
-            self._wake.set()
-            self._thread.join()
-            self._thread = None
-        else:
-            self.drain(force=True)
+        self.settle()
         with self._spool_lock:
+            self._closed = True  # a thread still finishing a write acknowledges nothing
+            self._thread = None
             spool = self.spool
             if spool is None:
                 return
             left = len(spool.pending())
             spool.close()
         if left:
-            directory = os.path.dirname(spool.path)
             run = self.executor.run_id
             logger.warning(
                 "%d write(s) of %s did not reach MongoDB at %s; they are kept in %s. "
-                "Store them with: sacredlite sync --spool %s -m %s",
+                "Store them with: %s",
                 left,
                 f"run {run}" if run is not None else "a run not yet numbered",
                 self.hosts,
                 spool.path,
-                directory,
-                self.hosts,
+                sync_command(os.path.dirname(spool.path), self.sync_target),
             )
         else:
             self.spool_path = None
+
+
+def sync_command(spool_dir: str, target: str) -> str:
+    """Return the shell command that stores the spools in *spool_dir* into *target*."""
+    return f"sacredlite sync --spool {shlex.quote(spool_dir)} -m {shlex.quote(target)}"
 
 
 def _retrying(op: dict[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,10 @@ Beyond Sacred:
   run nor a crash of the process loses data (``sacredlite sync`` stores what is left), and
   a run may even start while the database is unreachable. :meth:`QueueObserver.join`
   waits for that thread (the covered observer's ``join``).
-* For other observers, :meth:`QueueObserver.join` waits at most ``join_timeout`` seconds
-  while deliveries keep failing, then reports how many events it could not deliver
-  (Sacred waits forever). Like Sacred's, it does not call the covered observer's ``join``.
+* For other observers, :meth:`QueueObserver.join` waits while events get delivered, but at
+  most ``join_timeout`` seconds (``SETTINGS.DEFAULT_JOIN_TIMEOUT`` by default) without one
+  getting through, then reports how many events it could not deliver (Sacred waits
+  forever). Like Sacred's, it does not call the covered observer's ``join``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class QueueObserver(RunObserver):
         covered_observer: the observer that does the real work.
         interval: seconds between background deliveries.
         retry_interval: seconds to wait after a failed delivery before retrying.
-        join_timeout: seconds :meth:`join` keeps retrying failed deliveries.
+        join_timeout: seconds :meth:`join` waits while no event gets delivered (default
+            ``SETTINGS.DEFAULT_JOIN_TIMEOUT``, read when the run starts).
     """
 
     def __init__(
@@ -80,7 +82,7 @@ class QueueObserver(RunObserver):
         covered_observer: Any,
         interval: float = 20.0,
         retry_interval: float = 10.0,
-        join_timeout: float = 60.0,
+        join_timeout: float | None = None,
     ) -> None:
         self._covered_observer = covered_observer
         self._interval = interval
@@ -95,7 +97,8 @@ class QueueObserver(RunObserver):
         self._delivering = threading.Lock()  # the thread and a direct delivery never overlap
         self._wake = threading.Event()
         self._stopping = False
-        self._deadline = 0.0
+        self._abandoned = False
+        self._delivered = 0  # events delivered so far (progress, watched by join)
         self._worker: threading.Thread | None = None
 
     @property
@@ -122,7 +125,7 @@ class QueueObserver(RunObserver):
         """Start the background thread, then the covered observer (at once: it names the run)."""
         if not self._native:
             self._queue.clear()
-            self._stopping = False
+            self._stopping = self._abandoned = False
             self._worker = threading.Thread(
                 target=self._run, name="sacredlite-queue-observer", daemon=True
             )
@@ -182,7 +185,7 @@ class QueueObserver(RunObserver):
     def _deliver_all(self) -> bool:
         """Deliver queued events in order; return whether the queue is empty."""
         with self._delivering:
-            while self._queue:
+            while self._queue and not self._abandoned:
                 method, args, kwargs = self._queue[0]
                 try:
                     self._call(method, args, kwargs)
@@ -190,19 +193,22 @@ class QueueObserver(RunObserver):
                     logger.debug("%s failed (%s); retrying later", method, exc)
                     return False
                 self._queue.popleft()
-            return True
+                self._delivered += 1
+            return not self._queue
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait(self._interval)
-            self._wake.clear()
+        while not self._abandoned:
+            if not self._stopping:
+                self._wake.wait(self._interval)
+                self._wake.clear()
             if self._deliver_all():
                 if self._stopping:
                     return
                 continue
-            if self._stopping and time.monotonic() > self._deadline:
-                return
-            self._wake.wait(self._retry_interval)
+            # the end of the run retries often; join() decides how long it waits
+            pause = min(self._retry_interval, 0.25) if self._stopping else self._retry_interval
+            self._wake.wait(pause)
+            self._wake.clear()
 
     def join(self) -> None:
         """Wait until the queue is delivered (retrying at most ``join_timeout`` s); stop the
@@ -213,19 +219,35 @@ class QueueObserver(RunObserver):
                 join()
             return
         worker = self._worker
+        timeout = self._resolved_join_timeout()
         if worker is not None and worker.is_alive():
-            self._deadline = time.monotonic() + self._join_timeout
             self._stopping = True
             self._wake.set()
-            worker.join()
+            delivered, idle_since = self._delivered, time.monotonic()
+            while worker.is_alive():
+                worker.join(min(0.05, timeout))
+                if self._delivered != delivered:
+                    delivered, idle_since = self._delivered, time.monotonic()
+                elif time.monotonic() - idle_since >= timeout and worker.is_alive():
+                    self._abandoned = True  # the thread stops after the call it is in
+                    self._wake.set()
+                    break
         if self._queue:
             logger.warning(
-                "%s could not deliver %d event(s) within %.0f s; they are lost.",
+                "%s could not deliver %d event(s) while none got through for %g s; they are lost.",
                 type(self._covered_observer).__name__,
                 len(self._queue),
-                self._join_timeout,
+                timeout,
             )
-            self._queue.clear()
+            if worker is None or not worker.is_alive():  # else the thread still holds one
+                self._queue.clear()
+
+    def _resolved_join_timeout(self) -> float:
+        if self._join_timeout is not None:
+            return float(self._join_timeout)
+        from ..settings import SETTINGS
+
+        return float(SETTINGS.DEFAULT_JOIN_TIMEOUT)
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("__") or item == "_covered_observer":

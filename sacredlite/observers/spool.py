@@ -209,3 +209,20 @@ def spool_summary(ops: list[dict[str, Any]]) -> str:
         noun = names.get(kind, kind.replace("_", " "))
         parts.append(f"{count} {noun}{'' if count == 1 else ('es' if noun.endswith('h') else 's')}")
     return ", ".join(parts) or "nothing"
+
+
+def describe_op(op: dict[str, Any]) -> str:
+    """Return one spooled operation in words, e.g. ``"write 7 (update of info, result)"``."""
+    kind = op.get("op")
+    if kind == "set":
+        what = f"update of {', '.join(map(str, op.get('fields', {})))}"
+    elif kind == "start":
+        what = "the run document"
+    elif kind in ("metric_push", "metric_new"):
+        points = f", {len(op.get('steps', ()))} points" if kind == "metric_push" else ""
+        what = f"metric {op.get('name')!r}{points}"
+    elif kind == "file":
+        what = f"file {op.get('filename') or op.get('artifact')!r}"
+    else:
+        what = str(kind).replace("_", " ")
+    return f"write {op.get('seq', '?')} ({what})"

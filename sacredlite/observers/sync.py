@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .mongo_url import describe_hosts, parse_mongo_option
-from .spool import DEFAULT_SPOOL_DIR, Spool, SpoolLockedError, find_spools, spool_summary
+from .spool import (
+    DEFAULT_SPOOL_DIR,
+    Spool,
+    SpoolLockedError,
+    describe_op,
+    find_spools,
+    spool_summary,
+)
 
 __all__ = ["main", "sync_spools"]
 
@@ -53,6 +60,8 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
     """
     import pymongo
 
+    from ._storable import brief
+    from .mongo_storable import storable_op
     from .mongo_store import Executor, Target, is_transient
 
     out = out or sys.stdout
@@ -76,9 +85,20 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
             applied: list[dict[str, Any]] = []
             failed = 0
             unreachable = False
+            name = path.name
+
+            def warn(where: str, value: Any, reason: object, stored: str, name: str = name) -> None:
+                print(
+                    f"{name}: MongoDB cannot hold {where} = {brief(value)} ({reason}); "
+                    f"its string form {brief(stored)} is stored instead.",
+                    file=out,
+                )
+
             for op in ops:
                 if op["op"] == "start":
                     op = {**op, "exists_ok": True}
+                # a spool written before values were made storable may hold what BSON refuses
+                op = storable_op(op, warn)
                 try:
                     executor.apply(op)
                 except Exception as exc:  # noqa: BLE001 - reported, kept in the spool
@@ -87,7 +107,12 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                         print(f"Cannot reach MongoDB at {hosts} ({type(exc).__name__}).", file=out)
                         break
                     failed += 1
-                    print(f"{path.name}: {op['op']} write rejected: {exc}", file=out)
+                    print(
+                        f"{name}: {describe_op(op)} of run {executor.run_id} was rejected by "
+                        f"MongoDB ({type(exc).__name__}: {str(exc)[:300]}); it stays in the "
+                        "spool, the other writes are stored.",
+                        file=out,
+                    )
                     continue
                 if not spool.is_acked(op["seq"]):
                     spool.ack(op["seq"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -193,3 +195,66 @@ def test_incremental_output_follows_the_covered_observers_class() -> None:
     assert fast(WantsNewOutput()).incremental_output is True
     assert fast(BatchObserver()).incremental_output is False
     assert fast(Recorder()).incremental_output is False
+
+
+class TestBoundedEnd:
+    """Issue 9: the end of a run waits a bounded time for an observer that keeps failing."""
+
+    class Failing(Recorder):
+        """An observer whose storage is gone: every heartbeat fails after *delay* seconds."""
+
+        def __init__(self, delay: float = 0.0) -> None:
+            super().__init__()
+            self.delay = delay
+
+        def heartbeat_event(self, *args: Any, **kwargs: Any) -> None:
+            time.sleep(self.delay)
+            raise ConnectionError("storage is gone")
+
+    def timed_end(self, queue: QueueObserver, started: bool = False) -> float:
+        """Return the seconds the run's end (completed_event after a heartbeat) takes."""
+        if not started:
+            start(queue)
+        queue.heartbeat_event("beat")
+        began = time.monotonic()
+        finished = threading.Thread(target=queue.completed_event, args=("end",), daemon=True)
+        finished.start()
+        finished.join(20)
+        assert not finished.is_alive(), "the end of the run did not return within 20 s"
+        return time.monotonic() - began
+
+    def test_the_wait_follows_the_setting(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Without join_timeout, SETTINGS.DEFAULT_JOIN_TIMEOUT bounds the wait (Sacred waits
+        forever; sacredlite waited 60 s); what is left is reported."""
+        from sacredlite import SETTINGS
+
+        monkeypatch.setitem(SETTINGS._values, "DEFAULT_JOIN_TIMEOUT", 0.5)
+        queue = QueueObserver(self.Failing(), interval=0.01, retry_interval=10)
+        assert self.timed_end(queue) < 0.5 + 1.0
+        assert "could not deliver 2 event(s) while none got through for 0.5 s" in caplog.text
+
+    def test_a_delivery_that_hangs_does_not_hold_the_end(self) -> None:
+        """A call that blocks (a network timeout) is left behind once join_timeout passes."""
+        queue = QueueObserver(self.Failing(delay=3), interval=0.01, retry_interval=0.01,
+                              join_timeout=0.3)  # fmt: skip
+        assert self.timed_end(queue) < 0.3 + 1.0
+
+    def test_progress_keeps_the_end_waiting(self) -> None:
+        """Deliveries that get through keep the end waiting, longer than join_timeout in all."""
+
+        class Slow(Recorder):
+            def heartbeat_event(self, *args: Any, **kwargs: Any) -> None:
+                time.sleep(0.1)
+                super().heartbeat_event(*args, **kwargs)
+
+        recorder = Slow()
+        queue = QueueObserver(recorder, interval=60, retry_interval=0.01, join_timeout=0.3)
+        start(queue)
+        for n in range(8):
+            queue.heartbeat_event(n)
+        assert self.timed_end(queue, started=True) >= 0.8
+        assert [args for name, args, _ in recorder.calls if name == "heartbeat_event"] == [
+            (n,) for n in range(8)
+        ] + [("beat",)]
