@@ -138,7 +138,7 @@ class MetricsBuffer:
     def _resolve_steps(self, name: str, steps: list[int | None]) -> list[int]:
         """Replace ``None`` steps by the previous step + 1 (per metric, Sacred's rule)."""
         last = self._last_step.get(name, -1)
-        if steps.count(None) == len(steps):
+        if all(step is None for step in steps):  # identity: a numpy step has no plain ==
             resolved = list(range(last + 1, last + 1 + len(steps)))
         else:
             resolved = []

@@ -194,3 +194,28 @@ def test_a_value_nested_past_any_encoder_keeps_its_siblings(tmp_path: Path) -> N
         (level,) = level
     assert level == "<unprintable list object>"
     assert load(run_dir / "run.json")["status"] == "COMPLETED"
+
+
+def test_an_array_step_completes_the_run(tmp_path: Path) -> None:
+    """A numpy array given as a metric's step is stored as Sacred stores it, and the run and
+    its other metrics complete (it used to crash the buffer before any observer saw it)."""
+    proc = run_script(
+        tmp_path,
+        """
+        import numpy as np
+        from sacredlite import Experiment
+        ex = Experiment("steps")
+
+        @ex.automain
+        def main(_run):
+            _run.log_scalar("odd", 1.0, np.arange(2))
+            _run.log_scalar("plain", 2.0)
+            return 3
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    run_dir = tmp_path / "runs" / "1"
+    assert load(run_dir / "run.json")["status"] == "COMPLETED"
+    metrics = load(run_dir / "metrics.json")
+    assert metrics["plain"]["values"] == [2.0]
+    assert metrics["odd"]["steps"][0]["py/object"] == "numpy.ndarray"
