@@ -147,7 +147,7 @@ class Restorer:
         self.charge(len(text) if isinstance(text, str) else 0)
         try:
             if encoding == "base64":
-                return base64.b64decode(text)
+                return base64.b64decode(text, validate=True)
             return base64.b85decode(text)
         except (binascii.Error, ValueError, TypeError):
             raise malformed(path, "bytes", f"not {encoding} text") from None
