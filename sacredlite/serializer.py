@@ -140,7 +140,7 @@ def restore_data(flat: Any, *, max_size: int | None = None) -> Any:
         DataRestoreError: a refused type or a malformed value, with its key path.
         DataSizeError: the data is larger than *max_size* once expanded.
 
-    .. versionadded:: 0.9 (issue 9)
+    .. versionadded:: 0.1 (issue 9)
     """
     from ._restore import Restorer
 
@@ -155,7 +155,7 @@ def restore_data(flat: Any, *, max_size: int | None = None) -> Any:
 def restore(flat: Any) -> Any:
     """Return the Python value *flat* (from :func:`flatten`) stands for (Sacred's name).
 
-    .. versionchanged:: 0.9
+    .. versionchanged:: 0.1 (issue 9)
        Restores with :func:`restore_data`: only the types in :data:`RESTORABLE`; other
        objects raise :class:`DataRestoreError` instead of being imported and built.
     """

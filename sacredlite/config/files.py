@@ -50,7 +50,7 @@ class ConfigFileError(SacredError, ValueError):
         message: what is wrong, naming the file.
         filename: the file.
 
-    .. versionadded:: 0.9 (issue 9)
+    .. versionadded:: 0.1 (issue 9)
     """
 
     def __init__(self, message: str, filename: str = "") -> None:

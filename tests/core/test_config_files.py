@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -21,18 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from checkout import THIS_CHECKOUT
+from hostile import code_payload
 
 from sacredlite import SETTINGS, Experiment
 from sacredlite.config.files import ConfigFileError, load_config_file, save_config_file
 from sacredlite.errors import hints_of
-
-THIS_CHECKOUT = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
-    ),
-}
-"""The environment of child processes: they import sacredlite from this checkout."""
 
 SCRIPT = textwrap.dedent(
     """
@@ -83,12 +76,6 @@ ROUND_TRIP_SCRIPT = textwrap.dedent(
 )
 
 
-def evil_payload(marker: Path) -> dict:
-    """A jsonpickle value that creates *marker* when jsonpickle decodes it."""
-    command = f"{sys.executable} -c \"open({str(marker)!r}, 'w').close()\""
-    return {"py/reduce": [{"py/function": "os.system"}, {"py/tuple": [command]}]}
-
-
 def run_script(cwd: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
     (cwd / "exp.py").write_text(script)
     return subprocess.run(
@@ -111,7 +98,7 @@ class TestCodeInJsonFiles:
     def test_with_evil_json_runs_nothing_and_says_why(self, tmp_path):
         """``with evil.json`` fails in one hint and one error line; the payload never runs."""
         marker = tmp_path / "PWNED"
-        (tmp_path / "evil.json").write_text(json.dumps({"a": evil_payload(marker)}))
+        (tmp_path / "evil.json").write_text(json.dumps({"a": code_payload(marker)}))
         out = run_script(tmp_path, SCRIPT, "with", "evil.json")
         assert not marker.exists()
         assert out.returncode == 1, out.stdout + out.stderr
@@ -126,7 +113,7 @@ class TestCodeInJsonFiles:
         """``add_config`` and ``add_named_config`` with such a file raise, naming it."""
         marker = tmp_path / "PWNED"
         evil = tmp_path / "evil.json"
-        evil.write_text(json.dumps({"deep": {"list": [1, evil_payload(marker)]}}))
+        evil.write_text(json.dumps({"deep": {"list": [1, code_payload(marker)]}}))
         ex = Experiment("refuses")
         with pytest.raises(ConfigFileError) as caught:
             ex.add_config(str(evil))

@@ -10,16 +10,11 @@ import textwrap
 import uuid
 from pathlib import Path
 
+from checkout import THIS_CHECKOUT
+from hostile import code_payload
+
 from sacredlite.observers.mongo import MongoObserver
 from sacredlite.worker import main as worker_main
-
-THIS_CHECKOUT = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
-    ),
-}
-"""The environment of child processes: they import sacredlite from this checkout."""
 
 SCRIPT = textwrap.dedent(
     """
@@ -180,7 +175,6 @@ def test_ctrl_c_interrupts_the_current_run(mongo_server, mongo_db_name, tmp_path
 
 def test_claims_go_by_priority_then_age(mongo_server, mongo_db_name, tmp_path):
     """Higher -P priority is claimed first, then the oldest; a claim records the worker."""
-    import os
 
     from sacredlite.worker import claim_next
 
@@ -203,12 +197,6 @@ def test_claims_go_by_priority_then_age(mongo_server, mongo_db_name, tmp_path):
         client.close()
 
 
-def _py_reduce_payload(marker: Path) -> dict:
-    """A jsonpickle value that runs ``touch MARKER`` when jsonpickle decodes it."""
-    command = f"{sys.executable} -c \"open({str(marker)!r}, 'w').close()\""
-    return {"py/reduce": [{"py/function": "os.system"}, {"py/tuple": [command]}]}
-
-
 def test_worker_refuses_a_config_that_would_run_code(mongo_server, mongo_db_name, tmp_path):
     """A stored config with a py/reduce call fails the run, naming key and type; nothing runs.
 
@@ -220,7 +208,7 @@ def test_worker_refuses_a_config_that_would_run_code(mongo_server, mongo_db_name
     client = mongo_server.client()
     try:
         runs = client[mongo_db_name].runs
-        runs.update_one({"_id": 1}, {"$set": {"config.x": _py_reduce_payload(marker)}})
+        runs.update_one({"_id": 1}, {"$set": {"config.x": code_payload(marker)}})
         worker = subprocess.run(
             [sys.executable, "-m", "sacredlite", "worker", "-m",
              f"{mongo_server.address}:{mongo_db_name}", "--once"],
