@@ -19,7 +19,7 @@ importing this module imports neither.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import SacredliteError
@@ -213,25 +213,58 @@ def expanded_size(root: Any, parts: Parts) -> int:
     return sizes[id(root)]
 
 
-def _value_parts(value: Any) -> tuple[int, Sequence[Any]]:
-    """About the bytes of *value* as JSON, and its parts (keys and values of a dict)."""
+def _leaf_size(value: Any) -> int:
+    """About the bytes of a value that holds no other values, written as JSON."""
+    kind = type(value)
+    if kind is str:
+        return len(value) + 2
+    if kind is float:
+        return 12
+    if kind is int:
+        return int(value.bit_length()) // 3 + 1
+    if value is None or kind is bool:
+        return 5
     if isinstance(value, str):
-        return len(value) + 2, ()
-    if isinstance(value, dict):
-        return 2 + 2 * len(value), [*value.keys(), *value.values()]
-    if isinstance(value, list | tuple | set | frozenset):
-        return 2 + len(value), list(value)
-    if value is None or isinstance(value, bool):
-        return 5, ()
-    if isinstance(value, int):
-        return value.bit_length() // 3 + 1, ()
+        return len(value) + 2
     if isinstance(value, bytes | bytearray):
-        return len(value) * 4 // 3 + 12, ()
-    if type(value).__name__ == "ndarray" and type(value).__module__ == "numpy":
-        if value.dtype.hasobject:
-            return 2 + value.size, list(value.flat)
-        return 2 + int(value.nbytes), ()
-    return 16, ()
+        return len(value) * 4 // 3 + 12
+    if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+        return 2 + int(value.nbytes)
+    return 16
+
+
+def _holds_values(value: Any) -> bool:
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        return True
+    kind = type(value)
+    return kind.__name__ == "ndarray" and kind.__module__ == "numpy" and value.dtype.hasobject
+
+
+def _value_parts(value: Any) -> tuple[int, Sequence[Any]]:
+    """About the bytes of *value* as JSON without its containers, and those containers."""
+    items: Iterable[Any]
+    if isinstance(value, dict):
+        own, items = 2 + 2 * len(value), [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        own, items = 2 + len(value), value
+    elif _holds_values(value):  # a numpy array of objects
+        own, items = 2 + value.size, value.ravel().tolist()
+    else:
+        return _leaf_size(value), ()
+    children = []
+    for item in items:
+        kind = type(item)
+        if kind is float:  # the common kinds first: configs hold many numbers
+            own += 12
+        elif kind is str:
+            own += len(item) + 2
+        elif kind is int:
+            own += item.bit_length() // 3 + 1
+        elif _holds_values(item):
+            children.append(item)
+        else:
+            own += _leaf_size(item)
+    return own, children
 
 
 def data_size(value: Any) -> int:

@@ -172,13 +172,21 @@ def _dump_pickle(config: Any, file: IO[Any]) -> None:
 
 
 def _yaml_parts(node: Any) -> tuple[int, Sequence[Any]]:
-    """A YAML node's own size and its child nodes (an alias is its anchor's node)."""
+    """A YAML node's size without its collections, and those (an alias is its anchor's node)."""
     value = node.value
     if isinstance(value, str):
         return len(value) + 2, ()
     if value and isinstance(value[0], tuple):  # a mapping: (key node, value node) pairs
-        return 2 + 2 * len(value), [part for pair in value for part in pair]
-    return 2 + len(value), value
+        own, items = 2 + 2 * len(value), [part for pair in value for part in pair]
+    else:
+        own, items = 2 + len(value), value
+    children = []
+    for item in items:
+        if isinstance(item.value, str):
+            own += len(item.value) + 2
+        else:
+            children.append(item)
+    return own, children
 
 
 def _load_yaml(file: IO[Any]) -> Any:
