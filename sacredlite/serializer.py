@@ -8,7 +8,11 @@ and sacredlite's writers produce for config values) from jsonpickle's format and
 everything else with :class:`DataRestoreError`, naming the key path and the type.
 jsonpickle's own decoder calls whatever a ``py/reduce`` names (``os.system`` included, with
 ``safe=True`` too), so nothing here hands untrusted data to it (issue 9). ``restore``,
-Sacred's name, is :func:`restore_data`: its input is data.
+Sacred's name, is :func:`restore_data`: its input is data. The rebuilding itself is in the
+private modules behind this one: :mod:`sacredlite._restore` (jsonpickle's tags, the tables
+of allowed types) and :mod:`sacredlite._restore_numpy` (jsonpickle's numpy format).
+:func:`data_size` measures data as it would be written out, shared parts repeated (the size
+limit of config files and queued configs).
 
 jsonpickle's numpy and pandas handlers are registered for ``flatten`` as Sacred registers
 them, but only once those libraries are imported by the user's code (a value of theirs cannot
@@ -29,7 +33,9 @@ __all__ = [
     "DataRestoreError",
     "DataSizeError",
     "data_size",
+    "expanded_size",
     "flatten",
+    "format_size",
     "restore",
     "restore_data",
 ]
@@ -186,7 +192,8 @@ def expanded_size(root: Any, parts: Parts) -> int:
 
     Args:
         root: the structure.
-        parts: gives a node's own size and its children.
+        parts: gives a node's own size (with that of the parts that hold nothing) and the
+            parts that hold more; those must belong to *root* (their ids are remembered).
 
     Raises:
         DataRestoreError: the structure contains itself.

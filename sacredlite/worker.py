@@ -141,7 +141,10 @@ def _restore_config(doc: dict[str, Any]) -> dict[str, Any]:
 
     try:
         config = restore_data(doc.get("config") or {}, max_size=SETTINGS.CONFIG.MAX_LOAD_SIZE)
-    except (DataRestoreError, DataSizeError, RecursionError) as exc:
+    except DataSizeError as exc:
+        reason = f"{exc} (SETTINGS.CONFIG.MAX_LOAD_SIZE)"
+        raise RefusedConfigError(f"stored config: {reason}") from exc
+    except (DataRestoreError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise RefusedConfigError(f"stored config: {reason}") from exc
     if not isinstance(config, dict):
@@ -170,6 +173,10 @@ def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any
     Args:
         doc: the claimed run document.
         observer_kwargs: MongoObserver arguments for the database holding the run.
+
+    Raises:
+        RefusedConfigError: the stored config holds code or too much data (nothing ran).
+        WorkerError: the experiment cannot be imported here.
     """
     from .observers.mongo import MongoObserver
 

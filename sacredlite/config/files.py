@@ -256,7 +256,12 @@ def get_handler(filename: str) -> Handler:
 
 
 def load_config_file(filename: str | os.PathLike[str]) -> Any:
-    """Return the config stored in *filename*."""
+    """Return the config stored in *filename*.
+
+    Raises:
+        ConfigFileError: a JSON or YAML file that does not parse, holds more than
+            ``SETTINGS.CONFIG.MAX_LOAD_SIZE`` of data, or (JSON) a value that is code.
+    """
     filename = os.fspath(filename)
     handler = get_handler(filename)
     with open(filename, "r" + handler.mode) as file:

@@ -266,3 +266,28 @@ def test_worker_restores_flattened_values(mongo_server, mongo_db_name, tmp_path)
         assert run["result"] == ["datetime", "2024-02-29T12:30:00", [1, 2]]
     finally:
         client.close()
+
+
+def test_worker_refuses_a_config_that_expands_past_the_limit(
+    mongo_server, mongo_db_name, tmp_path, capsys
+):
+    """A small stored array that unpacks to 50 MB fails the run, naming the setting's limit."""
+    import base64
+    import zlib
+
+    _, log = queue_runs(tmp_path, mongo_server, mongo_db_name, 1)
+    packed = base64.b64encode(zlib.compress(bytes(50_000_000))).decode()
+    bomb = {"py/object": "numpy.ndarray", "dtype": "uint8", "values": packed,
+            "shape": [50_000_000]}  # fmt: skip
+    client = mongo_server.client()
+    try:
+        runs = client[mongo_db_name].runs
+        runs.update_one({"_id": 1}, {"$set": {"config.x": bomb}})
+        assert worker_main(["-m", f"{mongo_server.address}:{mongo_db_name}", "--once"]) == 1
+        assert "once expanded" in capsys.readouterr().err
+        assert not log.exists()
+        run = runs.find_one({"_id": 1})
+        assert run["status"] == "FAILED" and "16.0 MB" in run["worker_error"]
+        assert "SETTINGS.CONFIG.MAX_LOAD_SIZE" in run["worker_error"]
+    finally:
+        client.close()
