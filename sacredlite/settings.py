@@ -5,13 +5,14 @@ Users change them before running, with attribute or item access::
     SETTINGS.CAPTURE_MODE = "sys"
     SETTINGS["HOST_INFO"]["INCLUDE_GPU_INFO"] = False
 
-The keys are Sacred 0.8.7's, plus ``DEFAULT_JOIN_TIMEOUT`` (how long the end of a run
-waits for an unreachable database), and fixed: an unknown key, or a plain value assigned
-over a section, raises :class:`SettingError` (Sacred's class) with a suggestion; values
-with a fixed set of choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives
-an independent copy with the same rules. The core calls :meth:`Settings.snapshot` once
-when it creates a run and passes the (read-only) copy down as arguments; no module reads
-the global settings in the middle of a run.
+The keys are Sacred 0.8.7's, plus sacredlite's ``DEFAULT_JOIN_TIMEOUT`` (how long the end
+of a run waits for an unreachable database) and ``CONFIG.MAX_LOAD_SIZE`` (the largest config
+read from a file), and fixed: an unknown key, or a plain value assigned over a section,
+raises :class:`SettingError` (Sacred's class) with a suggestion; values with a fixed set of
+choices are checked on assignment. ``copy.deepcopy(SETTINGS)`` gives an independent copy
+with the same rules. The core calls :meth:`Settings.snapshot` once when it creates a run
+and passes the (read-only) copy down as arguments; no module reads the global settings in
+the middle of a run.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ _DEFAULTS: dict[str, Any] = {
         # _rnd is a numpy.random.RandomState instead of a numpy.random.Generator. Sacred
         # turns it on for numpy < 1.19 only, which supports no Python sacredlite runs on.
         "NUMPY_RANDOM_LEGACY_API": False,
+        # largest config read from a JSON or YAML file or restored for a queued run, in bytes
+        # of data once expanded (YAML aliases and jsonpickle references repeated, compressed
+        # numpy arrays unpacked); a larger one is refused. sacredlite's own (issue 9).
+        "MAX_LOAD_SIZE": 16 * 1024 * 1024,
     },
     "HOST_INFO": {
         # collect GPU information with nvidia-smi (when it is on PATH)

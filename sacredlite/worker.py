@@ -13,13 +13,18 @@ on the worker machine) and runs the recorded command with the recorded config in
 same ``_id``. A missing or broken experiment file puts the run back to QUEUED with the
 reason in ``worker_error``, and this worker skips it from then on. Ctrl-C interrupts the
 current run cleanly (it is stored as INTERRUPTED) and stops the worker.
+
+The stored config is data, whoever wrote it (issue 9): it is restored with
+:func:`sacredlite.serializer.restore_data` before anything else happens, so a value that
+would import or call code (a jsonpickle ``py/reduce``, ``py/function``, ...) or that expands
+past ``SETTINGS.CONFIG.MAX_LOAD_SIZE`` fails the run (FAILED, the reason in
+``worker_error`` and ``fail_trace``) without the experiment being imported.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import socket
 import sys
@@ -30,11 +35,15 @@ from typing import Any
 
 from .errors import SacredliteError
 
-__all__ = ["main", "claim_next", "execute_claimed"]
+__all__ = ["RefusedConfigError", "WorkerError", "claim_next", "execute_claimed", "main"]
 
 
 class WorkerError(SacredliteError):
     """Raise when a claimed run cannot be executed (missing file, no experiment)."""
+
+
+class RefusedConfigError(SacredliteError):
+    """Raise when a claimed run's stored config holds code or too much data: it never runs."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,15 +130,41 @@ def _load_experiment(doc: dict[str, Any]) -> Any:
     return named[0]
 
 
-def _restore_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Undo the jsonpickle flattening of a stored config (tuples, numpy values, ...)."""
-    text = json.dumps(config)
-    if '"py/' not in text and '"json://' not in text:
-        return config
-    import jsonpickle
+def _restore_config(doc: dict[str, Any]) -> dict[str, Any]:
+    """Undo the jsonpickle flattening of a stored config (tuples, numpy values, ...), safely.
 
-    restored: dict[str, Any] = jsonpickle.decode(text, keys=True)
-    return restored
+    Raises:
+        RefusedConfigError: a value that would run code, or more data than allowed.
+    """
+    from .serializer import DataRestoreError, DataSizeError, restore_data
+    from .settings import SETTINGS
+
+    try:
+        config = restore_data(doc.get("config") or {}, max_size=SETTINGS.CONFIG.MAX_LOAD_SIZE)
+    except DataSizeError as exc:
+        reason = f"{exc} (SETTINGS.CONFIG.MAX_LOAD_SIZE)"
+        raise RefusedConfigError(f"stored config: {reason}") from exc
+    except (DataRestoreError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise RefusedConfigError(f"stored config: {reason}") from exc
+    if not isinstance(config, dict):
+        raise RefusedConfigError(f"stored config: a {type(config).__name__}, not a dict")
+    return config
+
+
+def _fail_refused(runs: Any, doc: dict[str, Any], reason: str) -> None:
+    """Store a refused run as FAILED: no worker may run it as it is."""
+    runs.update_one(
+        {"_id": doc["_id"], "status": "RUNNING"},
+        {
+            "$set": {
+                "status": "FAILED",
+                "stop_time": datetime.now(timezone.utc),
+                "worker_error": reason,
+                "fail_trace": [f"sacredlite worker did not run it: {reason}\n"],
+            }
+        },
+    )
 
 
 def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any:
@@ -138,9 +173,14 @@ def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any
     Args:
         doc: the claimed run document.
         observer_kwargs: MongoObserver arguments for the database holding the run.
+
+    Raises:
+        RefusedConfigError: the stored config holds code or too much data (nothing ran).
+        WorkerError: the experiment cannot be imported here.
     """
     from .observers.mongo import MongoObserver
 
+    config_updates = _restore_config(doc)  # before the experiment's code is even imported
     ex = _load_experiment(doc)
     observer = MongoObserver(overwrite=doc["_id"], **observer_kwargs)
     meta = doc.get("meta") or {}
@@ -150,7 +190,7 @@ def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any
     try:
         return ex.run(
             command_name=doc.get("command") or None,
-            config_updates=_restore_config(doc.get("config") or {}),
+            config_updates=config_updates,
             meta_info=meta_info,
             options={"--id": str(doc["_id"])},
         )
@@ -206,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {doc['_id']}: claimed by {who}", flush=True)
             try:
                 run = execute_claimed(doc, observer_kwargs)
+            except RefusedConfigError as exc:
+                failures += 1
+                _fail_refused(runs, doc, str(exc))
+                print(f"run {doc['_id']}: FAILED, not run: {exc}", file=sys.stderr, flush=True)
             except WorkerError as exc:
                 failures += 1
                 skip.append(doc["_id"])

@@ -56,6 +56,7 @@ def test_sacreds_keys_are_all_there():
         "READ_ONLY_CONFIG",
         "IGNORED_COMMENTS",
         "NUMPY_RANDOM_LEGACY_API",
+        "MAX_LOAD_SIZE",  # sacredlite's own: the size limit of a config read from a file
     }
     assert set(SETTINGS.HOST_INFO) == {"INCLUDE_GPU_INFO", "INCLUDE_CPU_INFO", "CAPTURED_ENV"}
     assert set(SETTINGS.COMMAND_LINE) == {"STRICT_PARSING", "SHOW_DISABLED_OPTIONS"}

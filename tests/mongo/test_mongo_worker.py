@@ -10,16 +10,11 @@ import textwrap
 import uuid
 from pathlib import Path
 
+from checkout import THIS_CHECKOUT
+from hostile import code_payload
+
 from sacredlite.observers.mongo import MongoObserver
 from sacredlite.worker import main as worker_main
-
-THIS_CHECKOUT = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
-    ),
-}
-"""The environment of child processes: they import sacredlite from this checkout."""
 
 SCRIPT = textwrap.dedent(
     """
@@ -180,7 +175,6 @@ def test_ctrl_c_interrupts_the_current_run(mongo_server, mongo_db_name, tmp_path
 
 def test_claims_go_by_priority_then_age(mongo_server, mongo_db_name, tmp_path):
     """Higher -P priority is claimed first, then the oldest; a claim records the worker."""
-    import os
 
     from sacredlite.worker import claim_next
 
@@ -199,5 +193,101 @@ def test_claims_go_by_priority_then_age(mongo_server, mongo_db_name, tmp_path):
         assert claimed[4] is None
         assert claimed[0]["status"] == "RUNNING" and claimed[0]["worker"]["pid"] == os.getpid()
         assert claim_next(runs, experiment="other_exp") is None
+    finally:
+        client.close()
+
+
+def test_worker_refuses_a_config_that_would_run_code(mongo_server, mongo_db_name, tmp_path):
+    """A stored config with a py/reduce call fails the run, naming key and type; nothing runs.
+
+    Issue 9, item 5: the worker decoded the stored config with jsonpickle, so anyone able to
+    write to the database ran a shell command on every worker.
+    """
+    _, log = queue_runs(tmp_path, mongo_server, mongo_db_name, 1)
+    marker = tmp_path / "PWNED"
+    client = mongo_server.client()
+    try:
+        runs = client[mongo_db_name].runs
+        runs.update_one({"_id": 1}, {"$set": {"config.x": code_payload(marker)}})
+        worker = subprocess.run(
+            [sys.executable, "-m", "sacredlite", "worker", "-m",
+             f"{mongo_server.address}:{mongo_db_name}", "--once"],
+            capture_output=True, text=True, cwd=tmp_path, env=THIS_CHECKOUT, timeout=120,
+        )  # fmt: skip
+        assert not marker.exists()
+        assert not log.exists()  # the experiment never ran
+        assert worker.returncode == 1, (worker.stdout, worker.stderr)
+        assert "Traceback" not in worker.stderr
+        (line,) = [ln for ln in worker.stderr.splitlines() if ln.startswith("run 1:")]
+        assert "FAILED" in line and "'os.system'" in line and "'x'" in line, line
+        run = runs.find_one({"_id": 1})
+        assert run["status"] == "FAILED" and run["stop_time"] is not None
+        assert "'os.system'" in run["worker_error"] and "'x'" in run["worker_error"]
+        assert any("'os.system'" in text for text in run["fail_trace"])
+    finally:
+        client.close()
+
+
+DATED_SCRIPT = textwrap.dedent(
+    """
+    import datetime
+    from sacredlite import Experiment
+
+    ex = Experiment("dated_exp")
+
+    @ex.config
+    def cfg():
+        when = datetime.datetime(2024, 2, 29, 12, 30)
+        sizes = [1, 2]
+
+    @ex.main
+    def main(when, sizes):
+        return [type(when).__name__, when.isoformat(), list(sizes)]
+    """
+)
+
+
+def test_worker_restores_flattened_values(mongo_server, mongo_db_name, tmp_path):
+    """A value Sacred's writers flatten with jsonpickle (a datetime) reaches the queued run.
+
+    (numpy arrays, sets and dates are restored as well, see tests/test_serializer.py, but the
+    run's ``meta.config_updates`` cannot store them in MongoDB yet, as in Sacred.)
+    """
+    script = tmp_path / "dated.py"
+    script.write_text(DATED_SCRIPT)
+    ex = load(script)
+    ex.observers.append(MongoObserver(mongo_server.url, db_name=mongo_db_name))
+    ex.run(options={"--queue": True})
+    assert worker_main(["-m", f"{mongo_server.address}:{mongo_db_name}", "--once"]) == 0
+    client = mongo_server.client()
+    try:
+        run = client[mongo_db_name].runs.find_one({"_id": 1})
+        assert run["status"] == "COMPLETED", run.get("fail_trace")
+        assert run["result"] == ["datetime", "2024-02-29T12:30:00", [1, 2]]
+    finally:
+        client.close()
+
+
+def test_worker_refuses_a_config_that_expands_past_the_limit(
+    mongo_server, mongo_db_name, tmp_path, capsys
+):
+    """A small stored array that unpacks to 50 MB fails the run, naming the setting's limit."""
+    import base64
+    import zlib
+
+    _, log = queue_runs(tmp_path, mongo_server, mongo_db_name, 1)
+    packed = base64.b64encode(zlib.compress(bytes(50_000_000))).decode()
+    bomb = {"py/object": "numpy.ndarray", "dtype": "uint8", "values": packed,
+            "shape": [50_000_000]}  # fmt: skip
+    client = mongo_server.client()
+    try:
+        runs = client[mongo_db_name].runs
+        runs.update_one({"_id": 1}, {"$set": {"config.x": bomb}})
+        assert worker_main(["-m", f"{mongo_server.address}:{mongo_db_name}", "--once"]) == 1
+        assert "once expanded" in capsys.readouterr().err
+        assert not log.exists()
+        run = runs.find_one({"_id": 1})
+        assert run["status"] == "FAILED" and "16.0 MB" in run["worker_error"]
+        assert "SETTINGS.CONFIG.MAX_LOAD_SIZE" in run["worker_error"]
     finally:
         client.close()
