@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 CONFIG_FILE_EXTENSIONS = (".json", ".yaml", ".yml", ".pickle", ".pkl")
+_TOO_DEEP = object()
 _MAX_PARTS = 100
 """Dotted parts a ``with`` key may have (each is a nested dict; deeper ones exhaust
 Python's recursion limit in every part of config handling, Sacred's included)."""
@@ -54,16 +55,18 @@ def _has_jsonpickle_tags(value: Any) -> bool:
 def restore(value: Any) -> Any:
     """Return *value* as a stored config would come back: through JSON and jsonpickle.
 
-    Tuples become lists and dict keys strings; ``py/`` tags are decoded. A value JSON cannot
-    hold (bytes, complex, set) raises ``TypeError``, as in Sacred.
+    Tuples become lists and dict keys strings; ``py/`` tags are decoded, for an allow-list of
+    types only (:func:`sacredlite.serializer.restore_data`; Sacred would import and call what
+    they name). A value JSON cannot hold (bytes, complex, set) raises ``TypeError``, as in
+    Sacred.
     """
     text = json.dumps(value)
     flat = json.loads(text)
     if not _has_jsonpickle_tags(flat):
-        return flat  # nothing for jsonpickle to decode: leave it unimported
-    import jsonpickle
+        return flat  # nothing for jsonpickle's tags to decode
+    from ..serializer import restore_data
 
-    return jsonpickle.decode(text, keys=True, on_missing="error")
+    return restore_data(flat)  # data, never code: an allow-list of types
 
 
 def convert_value(text: str, strict: bool | None = None) -> Any:
@@ -75,7 +78,21 @@ def convert_value(text: str, strict: bool | None = None) -> Any:
             ``SETTINGS.COMMAND_LINE.STRICT_PARSING``).
     """
     try:
-        return restore(ast.literal_eval(text))
+        value = ast.literal_eval(text)
+    except (RecursionError, MemoryError):
+        value = _TOO_DEEP
+    except (ValueError, SyntaxError, TypeError):
+        if strict is None:
+            from ..settings import SETTINGS
+
+            strict = bool(SETTINGS.COMMAND_LINE.STRICT_PARSING)
+        if strict:
+            raise
+        return text
+    try:
+        if value is _TOO_DEEP:
+            raise RecursionError
+        return restore(value)
     except TypeError as exc:  # a literal JSON cannot hold (a set, bytes, complex): Sacred's error
         from ..errors import input_error
 
@@ -89,14 +106,14 @@ def convert_value(text: str, strict: bool | None = None) -> Any:
             ValueError(f"The value {_shorten(text)!r} is nested too deeply to be read."),
             f"Config values may nest at most about {_MAX_PARTS} levels deep.",
         ) from None
-    except (ValueError, SyntaxError):
-        if strict is None:
-            from ..settings import SETTINGS
+    except ValueError as exc:  # a py/ tag that names no restorable type
+        from ..errors import input_error
 
-            strict = bool(SETTINGS.COMMAND_LINE.STRICT_PARSING)
-        if strict:
-            raise
-        return text
+        raise input_error(
+            exc,
+            "Values given with 'with' are data: only plain values and tuples, sets, dates "
+            "or numpy arrays in jsonpickle form are read.",
+        ) from None
 
 
 def _assign(updates: dict[str, Any], path: str, value: Any) -> None:

@@ -218,3 +218,39 @@ def test_non_literals_fall_back_to_text(key, text):
         node = node[part]
     if text.strip() not in {"True", "False", "None"}:
         assert node == text.strip()
+
+
+def test_a_with_value_naming_code_is_refused_and_never_run(tmp_path):
+    """``with x={"py/reduce": ...}`` is data: the command line refuses it in one line and the
+    function it names is never called (Sacred would decode it with jsonpickle and run it)."""
+    import json
+    import subprocess
+    import sys
+
+    from checkout import THIS_CHECKOUT
+    from hostile import code_payload
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "exp.py"
+    script.write_text(
+        "from sacredlite import Experiment\n"
+        "ex = Experiment('exp')\n"
+        "@ex.automain\n"
+        "def main(x=None):\n"
+        "    return x\n"
+    )
+    update = "x=" + json.dumps(code_payload(marker))
+    proc = subprocess.run(
+        [sys.executable, str(script), "with", update],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=THIS_CHECKOUT,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert not marker.exists()
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith(
+        "sacredlite.serializer.DataRestoreError: refused to restore 'os.system' (py/reduce)"
+    )
