@@ -232,14 +232,14 @@ class TestBoundedEnd:
 
         monkeypatch.setitem(SETTINGS._values, "DEFAULT_JOIN_TIMEOUT", 0.5)
         queue = QueueObserver(self.Failing(), interval=0.01, retry_interval=10)
-        assert self.timed_end(queue) < 0.5 + 1.0
+        assert self.timed_end(queue) < 0.5 + 5.0  # far below the 60 s it was; slack for busy CI
         assert "could not deliver 2 event(s) while none got through for 0.5 s" in caplog.text
 
     def test_a_delivery_that_hangs_does_not_hold_the_end(self) -> None:
         """A call that blocks (a network timeout) is left behind once join_timeout passes."""
         queue = QueueObserver(self.Failing(delay=3), interval=0.01, retry_interval=0.01,
                               join_timeout=0.3)  # fmt: skip
-        assert self.timed_end(queue) < 0.3 + 1.0
+        assert self.timed_end(queue) < 0.3 + 2.5  # the blocked call takes 3 s
 
     def test_progress_keeps_the_end_waiting(self) -> None:
         """Deliveries that get through keep the end waiting, longer than join_timeout in all."""
