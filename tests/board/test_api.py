@@ -230,3 +230,44 @@ def test_loopback_board_refuses_foreign_host_names(shared):
         assert c.get("/api/runs", headers={"host": "[::1]:5100"}).status_code == 200
         resp = c.get("/api/runs", headers={"host": "evil.example:5100"})
         assert resp.status_code == 400 and "evil.example" in resp.text
+
+
+def test_run_files_symlinked_outside_the_root_are_not_served(tmp_path):
+    """run.json, config.json, info.json, cout.txt and metrics linked out of the root stay unread."""
+    secret = "TOP-SECRET-OUTSIDE"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "doc.json").write_text(json.dumps({"secret": secret}))
+    (outside / "cout.txt").write_text(secret)
+    points = {"steps": [1], "values": [1], "timestamps": ["2026-01-01T00:00:00"]}
+    (outside / "metrics.json").write_text(json.dumps({secret: points}))
+    root = tmp_path / "runs"
+    run1 = runbuilder.write_file_run(root, 1, metrics={"loss": ([0], [1.0])})
+    run2 = runbuilder.write_file_run(root, 2)
+    run2_doc = json.loads((run2 / "run.json").read_text())
+    (outside / "run.json").write_text(json.dumps({**run2_doc, "command": secret}))
+    for name, target in [
+        ("config.json", "doc.json"),
+        ("info.json", "doc.json"),
+        ("cout.txt", "cout.txt"),
+        ("metrics.json", "metrics.json"),
+    ]:
+        (run1 / name).unlink()
+        os.symlink(outside / target, run1 / name)
+    (run2 / "run.json").unlink()
+    os.symlink(outside / "run.json", run2 / "run.json")
+    with TestClient(create_app(open_store(root))) as c:
+        answers = [
+            c.get("/api/runs/1"),
+            c.get("/api/runs/1/output"),
+            c.get("/api/runs/1/metrics"),
+            c.get("/api/runs", params={"columns": "config.secret,info.secret"}),
+            c.get("/api/keys"),
+            c.get("/api/compare", params={"ids": "1"}),
+            c.get("/api/runs/2"),
+        ]
+        assert c.get(f"/api/runs/1/metrics/{secret}").status_code == 404
+    assert all(secret not in resp.text for resp in answers)
+    assert answers[0].status_code == 200 and answers[0].json()["run"]["config"] == {}
+    assert answers[3].json()["total"] == 1
+    assert answers[6].status_code == 400 and "resolves outside" in answers[6].json()["error"]
