@@ -26,7 +26,7 @@ from typing import Any
 
 from ..observers.file_metrics import side_file_base, side_file_continues
 from . import series as _series
-from .base import SECTIONS, RunId, RunStore, clean_tags, content_type
+from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .filecache import load_index, load_series, save_index, save_series
 from .paths import open_inside, read_inside, safe_join
 from .records import NotFound, Record, RunNotFound, StoreError, UnsafePathError, parse_time
@@ -517,7 +517,6 @@ class FileStore(RunStore):
 
     # -- writes ------------------------------------------------------------------------
     def _write_side(self, run_id: RunId, **changes: Any) -> None:
-        self._check_writable("change tags or notes")
         base = self._dir(run_id)
         path = os.path.join(base, SIDE_FILE)
         try:
@@ -536,13 +535,13 @@ class FileStore(RunStore):
 
     def set_tags(self, run_id: RunId, tags: list[str]) -> None:
         """Replace the run's tags in its side file."""
+        self._check_writable("change tags")
         self._write_side(run_id, tags=clean_tags(tags))
 
     def set_notes(self, run_id: RunId, notes: str) -> None:
         """Replace the run's notes in its side file."""
-        if not isinstance(notes, str):
-            raise StoreError(f"Notes must be a string, got {notes!r}.")
-        self._write_side(run_id, notes=notes)
+        self._check_writable("change notes")
+        self._write_side(run_id, notes=clean_notes(notes))
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run's folder (shared ``_sources``/``_resources`` stay)."""

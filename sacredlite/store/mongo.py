@@ -16,7 +16,7 @@ import time
 from collections.abc import Collection
 from typing import Any
 
-from .base import SECTIONS, RunId, RunStore, clean_tags, content_type
+from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .records import NotFound, Record, RunNotFound, StoreError
 from .series import Series
 
@@ -271,9 +271,7 @@ class MongoStore(RunStore):
     def set_notes(self, run_id: RunId, notes: str) -> None:
         """Replace ``omniboard.notes`` (Omniboard's field)."""
         self._check_writable("change notes")
-        if not isinstance(notes, str):
-            raise StoreError(f"Notes must be a string, got {notes!r}.")
-        self._set(run_id, "omniboard.notes", notes)
+        self._set(run_id, "omniboard.notes", clean_notes(notes))
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run, its metrics (with overflow parts), output overflow and artifacts."""

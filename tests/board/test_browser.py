@@ -241,3 +241,17 @@ def test_live_run_output_is_tailed(tmp_path, serve, page):
     )
     assert page.page.locator("pre.output b").count() == 0
     page.assert_clean()
+
+
+def test_notes_over_the_limit_are_refused_with_the_limit_named(page, board):
+    """Saving notes one character over the limit shows the limit in a toast; nothing is stored."""
+    page.page.goto(board.url + "#/run/4")
+    page.page.wait_for_selector("textarea.notes")
+    page.page.fill("textarea.notes", "n" * 100_001)
+    page.page.click("button.save-notes")
+    toast = page.page.wait_for_selector("#toast.error")
+    assert toast.inner_text() == "Characters of notes: at most 100,000 characters, got 100,001."
+    page.page.reload()
+    page.page.wait_for_selector("textarea.notes")
+    assert page.page.input_value("textarea.notes") == ""
+    assert all("413" in e for e in page.errors + page.failed), (page.errors, page.failed)
