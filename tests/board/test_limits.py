@@ -117,7 +117,12 @@ def test_a_body_without_length_is_cut_off_at_the_limit():
         "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
         "client": ("127.0.0.1", 1),
     }
-    asyncio.run(SecurityHeaders(app)(scope, receive, send))
+    # In a thread of its own: a browser test may have left this thread's event loop running.
+    worker = threading.Thread(
+        target=asyncio.run, args=(SecurityHeaders(app)(scope, receive, send),)
+    )
+    worker.start()
+    worker.join(30)
     assert sent[0]["status"] == 413 and len(offered) == 17
     assert b"at most 1,048,576 bytes, got over 1,114,112" in sent[1]["body"]
 
