@@ -37,7 +37,7 @@ from ..store.records import (
     flatten,
     get_path,
 )
-from .security import SecurityHeaders
+from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
@@ -349,7 +349,11 @@ def _guard(handler: Any, *, body: bool = False) -> Any:
 
 
 def create_app(
-    store: RunStore, *, auth: str | None = None, allowed_hosts: tuple[str, ...] | None = None
+    store: RunStore,
+    *,
+    auth: str | None = None,
+    allowed_hosts: tuple[str, ...] | None = None,
+    auth_throttle: AuthThrottle | None = None,
 ) -> Starlette:
     """Build the dashboard app over *store*.
 
@@ -358,6 +362,8 @@ def create_app(
         auth: ``"USER:PASS"`` to require HTTP basic auth on every request.
         allowed_hosts: answer only requests whose Host header names one of these
             (``sacredlite board`` passes the loopback names when bound to 127.0.0.1).
+        auth_throttle: the limit on failed logins per client (default: the numbers in
+            :mod:`sacredlite.store.limits`).
     """
     api = _Api(store)
 
@@ -391,6 +397,7 @@ def create_app(
                 auth=auth,
                 allowed_hosts=allowed_hosts,
                 read_only=store.read_only,
+                throttle=auth_throttle,
             )
         ],
     )

@@ -2,6 +2,7 @@
 never frozen. The figures of the attack: 100,000 tags froze a --read-only board for 33 s; a
 50 MB notes body was stored."""
 
+import base64
 import http.client
 import json
 import socket
@@ -14,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from sacredlite.board.app import create_app
+from sacredlite.board.security import AuthThrottle
 from sacredlite.store import limits
 
 
@@ -198,3 +200,61 @@ def test_query_sizes_are_limited(wclient):
     assert resp.status_code == 413 and "Runs compared at once: at most 20" in resp.json()["error"]
     resp = wclient.get("/api/runs", params={"q": "x" * 20_000})
     assert resp.status_code == 414 and "Request URL: at most 16,384 bytes" in resp.json()["error"]
+
+
+def _basic(credentials):
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+
+def test_failed_logins_are_limited_per_client(shared):
+    """After 10 failed logins a client gets 429 (its guesses unchecked, even a right one)
+    until its budget refills at one try per 2 s; other clients are not affected."""
+    now = [1000.0]
+    throttle = AuthThrottle(clock=lambda: now[0])
+    app = create_app(shared.open(), auth="ann:s3cret", auth_throttle=throttle)
+    with (
+        TestClient(app, client=("10.0.0.1", 1)) as attacker,
+        TestClient(app, client=("10.0.0.2", 1)) as user,
+    ):
+        codes = [
+            attacker.get("/api/meta", headers=_basic(f"ann:guess{i}")).status_code
+            for i in range(11)
+        ]
+        assert codes == [401] * 10 + [429]
+        locked = attacker.get("/api/meta", headers=_basic("ann:s3cret"))
+        assert locked.status_code == 429 and locked.headers["retry-after"] == "2"
+        assert "Too many failed logins" in locked.json()["error"]
+        assert attacker.get("/api/meta").status_code == 401  # no credentials: just the challenge
+        assert user.get("/api/meta", headers=_basic("ann:s3cret")).status_code == 200
+        now[0] += 2.0
+        assert attacker.get("/api/meta", headers=_basic("ann:s3cret")).status_code == 200
+
+
+def test_guessing_is_held_to_the_rate_however_many_connections(populated, serve):
+    """8 connections guessing for 3 s get at most 10 + 0.5/s guesses checked (the attack
+    made 1,162 per second); every other answer is 429."""
+    board = serve(populated.open(), auth="ann:s3cret")
+    counts = {}
+    stop = time.monotonic() + 3.0
+    start = time.monotonic()
+
+    def guess(k):
+        conn = http.client.HTTPConnection("127.0.0.1", int(board.url.rsplit(":", 1)[1].strip("/")))
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            conn.request("GET", "/api/meta", headers=_basic(f"ann:g{k}-{i}"))
+            resp = conn.getresponse()
+            resp.read()
+            counts[resp.status] = counts.get(resp.status, 0) + 1
+        conn.close()
+
+    threads = [threading.Thread(target=guess, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    elapsed = time.monotonic() - start
+    assert set(counts) <= {401, 429}
+    assert counts[401] <= 10 + 0.5 * elapsed + 1
+    assert counts[429] > 100
