@@ -46,14 +46,22 @@ _TEXTLIKE = ("application/json", "application/xml", "application/x-yaml", "appli
 ROW_FIELDS = ("experiment", "command", "host", "comment", "tags", "notes", "result")
 
 
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""How the API sends non-finite numbers: standard JSON cannot hold them, so they go as the
+strings Sacred's files spell them with (``NaN``, ``Infinity``, ``-Infinity``, which Python's
+``json`` reads back as numbers). The points of a plotted metric are the exception: there a
+non-finite value is ``null``, a gap in the plot."""
+
+
 def clean(value: Any) -> Any:
-    """Make *value* JSON-safe: datetimes as ISO strings, NaN/inf as None, others as text."""
+    """Make *value* JSON-safe: datetimes as ISO strings, NaN/inf as in :data:`NON_FINITE`,
+    other types as text."""
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean(v) for v in value]
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+        return value if math.isfinite(value) else NON_FINITE[repr(float(value))]
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if isinstance(value, datetime):

@@ -271,3 +271,49 @@ def test_run_files_symlinked_outside_the_root_are_not_served(tmp_path):
     assert answers[0].status_code == 200 and answers[0].json()["run"]["config"] == {}
     assert answers[3].json()["total"] == 1
     assert answers[6].status_code == 400 and "resolves outside" in answers[6].json()["error"]
+
+
+def _strict_json(text):
+    """Parse *text* as a browser does: NaN and Infinity tokens are errors."""
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+NAN = float("nan")
+INF = float("inf")
+
+
+def write_non_finite_run(backend):
+    """Write run 1 with NaN and ±Infinity where Sacred stores them (its file layout writes
+    them as the tokens NaN / Infinity / -Infinity)."""
+    backend.write(
+        1,
+        config={"lr": NAN, "clip": INF, "bounds": [-INF, 1.5]},
+        info={"best": -INF},
+        result=NAN,
+        metrics={"loss": ([0, 1, 2, 3], [1.0, NAN, INF, -INF])},
+    )
+
+
+def test_non_finite_numbers_come_as_standard_json(backend):
+    """NaN and ±Infinity in config, info, result and metrics are served as valid JSON: as the
+    strings "NaN", "Infinity", "-Infinity", and as null (gaps) in plotted points."""
+    write_non_finite_run(backend)
+    with TestClient(create_app(backend.open())) as c:
+        run = _strict_json(c.get("/api/runs/1").text)["run"]
+        rows = _strict_json(
+            c.get("/api/runs", params={"columns": "config.lr,metric:loss:last"}).text
+        )["rows"]
+        rollups = _strict_json(c.get("/api/runs/1/metrics").text)
+        points = _strict_json(c.get("/api/runs/1/metrics/loss").text)
+        compare = _strict_json(c.get("/api/compare", params={"ids": "1"}).text)
+    assert run["config"] == {"lr": "NaN", "clip": "Infinity", "bounds": ["-Infinity", 1.5]}
+    assert run["info"]["best"] == "-Infinity" and run["result"] == "NaN"
+    assert rows[0]["result"] == "NaN"
+    assert rows[0]["cols"] == {"config.lr": "NaN", "metric:loss:last": "-Infinity"}
+    assert rollups == {"loss": {"last": "-Infinity", "min": 1, "max": 1, "count": 4}}
+    assert points["values"] == [1, None, None, None]
+    assert compare["runs"][0]["config"]["clip"] == "Infinity"

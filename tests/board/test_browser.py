@@ -255,3 +255,39 @@ def test_notes_over_the_limit_are_refused_with_the_limit_named(page, board):
     page.page.wait_for_selector("textarea.notes")
     assert page.page.input_value("textarea.notes") == ""
     assert all("413" in e for e in page.errors + page.failed), (page.errors, page.failed)
+
+
+def test_runs_with_nan_and_infinity_are_shown(backend, serve, page):
+    """A run holding NaN and ±Infinity shows them in the table, overview, config, info and
+    metrics tabs, and draws its plot, without a page error."""
+    from test_api import write_non_finite_run
+
+    write_non_finite_run(backend)
+    board = serve(backend.open())
+    open_table(page, board)
+    page.page.click("text=Columns")
+    page.page.fill("input.col-add", "config.lr")
+    page.page.click("text=Add column")
+    page.page.wait_for_selector("th[data-key='config.lr']")
+    assert page.page.inner_text("tr[data-id='1'] td.c-config_lr") == "NaN"
+    page.page.goto(board.url + "#/run/1")
+    page.page.wait_for_selector("pre.result")
+    assert page.page.inner_text("pre.result") == "NaN"
+    page.page.goto(board.url + "#/run/1/config")
+    page.page.wait_for_selector("ul.tree")
+    tree_text = page.page.inner_text("ul.tree")
+    assert "lr: NaN" in tree_text and "clip: Infinity" in tree_text and "-Infinity" in tree_text
+    page.page.goto(board.url + "#/run/1/info")
+    page.page.wait_for_selector("ul.tree")
+    assert "best: -Infinity" in page.page.inner_text("ul.tree")
+    page.page.goto(board.url + "#/run/1/metrics")
+    page.page.wait_for_selector(".plot-holder canvas")
+    page.page.wait_for_selector(".rollups td")
+    assert page.page.locator(".rollups tr").nth(1).inner_text().split("\t") == [
+        "loss",
+        "-Infinity",
+        "1",
+        "1",
+        "4",
+    ]
+    page.assert_clean()

@@ -38,7 +38,7 @@ def test_unsorted_steps_and_non_numbers(impl):
     }
     s.extend([0, 4], [0.5, float("inf")])
     assert s.window()["steps"] == [0, 1, 2, 3, 4]
-    assert s.rollup() == {"last": None, "min": 0.5, "max": 30.0, "count": 5}
+    assert s.rollup() == {"last": float("inf"), "min": 0.5, "max": 30.0, "count": 5}
 
 
 def test_window_bounds(impl):
