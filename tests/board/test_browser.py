@@ -274,12 +274,12 @@ def test_runs_with_nan_and_infinity_are_shown(backend, serve, page):
     page.page.wait_for_selector("pre.result")
     assert page.page.inner_text("pre.result") == "NaN"
     page.page.goto(board.url + "#/run/1/config")
-    page.page.wait_for_selector("ul.tree")
-    tree_text = page.page.inner_text("ul.tree")
+    page.page.wait_for_selector("nav.tabs a.active[data-tab=config]")
+    tree_text = page.page.inner_text(".tab-body ul.tree")
     assert "lr: NaN" in tree_text and "clip: Infinity" in tree_text and "-Infinity" in tree_text
     page.page.goto(board.url + "#/run/1/info")
-    page.page.wait_for_selector("ul.tree")
-    assert "best: -Infinity" in page.page.inner_text("ul.tree")
+    page.page.wait_for_selector("nav.tabs a.active[data-tab=info]")
+    assert "best: -Infinity" in page.page.inner_text(".tab-body ul.tree")
     page.page.goto(board.url + "#/run/1/metrics")
     page.page.wait_for_selector(".plot-holder canvas")
     page.page.wait_for_selector(".rollups td")
