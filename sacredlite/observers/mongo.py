@@ -68,7 +68,7 @@ from .mongo_doc import force_valid_bson_key as force_valid_bson_key
 from .mongo_metrics import MetricSeries
 from .mongo_output import OutputTail
 from .mongo_store import Executor, Target, is_transient, read_captured_out, read_metric
-from .mongo_url import describe_client, describe_hosts
+from .mongo_url import describe_client, describe_hosts, redact_url
 from .mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from .mongo_writer import Writer
 from .spool import DEFAULT_SPOOL_DIR, Spool
@@ -152,6 +152,7 @@ class MongoObserver(RunObserver):
         retry_interval: float = 10.0,
         **client_kwargs: Any,
     ) -> None:
+        sync_target = None
         if client is not None:
             if not isinstance(client, pymongo.MongoClient):
                 raise ValueError(
@@ -164,6 +165,7 @@ class MongoObserver(RunObserver):
             client_kwargs.setdefault("serverSelectionTimeoutMS", 5000)
             client_kwargs.setdefault("connectTimeoutMS", 5000)
             hosts = describe_hosts(url)
+            sync_target = redact_url(url)  # the `sacredlite sync -m` hint keeps the user
             # looked up at call time, so a test may substitute the client class
             client = pymongo.MongoClient(url, **client_kwargs)
             # our own client: closed when the observer goes (pymongo warns about unclosed ones)
@@ -178,6 +180,7 @@ class MongoObserver(RunObserver):
             failure_dir=failure_dir,
             priority=priority,
             hosts=hosts,
+            sync_target=sync_target,
             spool_dir=spool_dir,
             output_limit=output_limit,
             metric_part_points=metric_part_points,
@@ -232,6 +235,7 @@ class MongoObserver(RunObserver):
         priority: int,
         hosts: str,
         spool_dir: str | os.PathLike[str] | None = None,
+        sync_target: str | None = None,
         output_limit: int = OUTPUT_LIMIT,
         metric_part_points: int = METRIC_PART_POINTS,
         retry_interval: float = 10.0,
@@ -242,6 +246,7 @@ class MongoObserver(RunObserver):
         self.fs = fs
         self.db_name = str(runs_collection.database.name)
         self.hosts = hosts
+        self.sync_target = sync_target or hosts
         self.priority = priority
         self.failure_dir = failure_dir
         self._spool_dir = spool_dir
@@ -400,6 +405,7 @@ class MongoObserver(RunObserver):
             executor,
             make_spool,
             self.hosts,
+            sync_target=self.sync_target,
             retry_interval=queue.get("retry_interval", self.retry_interval),
             queued=self._queue_options is not None,
             interval=queue.get("interval", 20.0),

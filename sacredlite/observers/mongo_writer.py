@@ -38,6 +38,8 @@ class Writer:
         executor: applies operations to the database.
         make_spool: creates this run's spool on first need.
         hosts: ``host:port`` list for messages (never a password).
+        sync_target: the ``-m`` value the ``sacredlite sync`` hint shows (the URL with its
+            user, never its password; default *hosts*).
         retry_interval: seconds between attempts while the database is unreachable.
         queued: write ahead to the spool and apply in a background thread.
         interval: seconds between background flushes (queued mode).
@@ -50,6 +52,7 @@ class Writer:
         make_spool: Callable[[], Spool],
         hosts: str,
         retry_interval: float = 10.0,
+        sync_target: str | None = None,
         queued: bool = False,
         interval: float = 20.0,
         join_timeout: float = 30.0,
@@ -57,6 +60,7 @@ class Writer:
         self.executor = executor
         self._make_spool = make_spool
         self.hosts = hosts
+        self.sync_target = sync_target or hosts
         self.retry_interval = retry_interval
         self.queued = queued
         self.interval = interval
@@ -230,7 +234,7 @@ class Writer:
                 self.hosts,
                 spool.path,
                 directory,
-                self.hosts,
+                self.sync_target,
             )
         else:
             self.spool_path = None
