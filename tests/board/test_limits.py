@@ -258,3 +258,29 @@ def test_guessing_is_held_to_the_rate_however_many_connections(populated, serve)
     assert set(counts) <= {401, 429}
     assert counts[401] <= 10 + 0.5 * elapsed + 1
     assert counts[429] > 100
+
+
+def test_the_readme_lists_the_limits_in_force():
+    """The README's board section shows the numbers of sacredlite/store/limits.py."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Dashboard (`sacredlite board`)")[1].split("\n## ")[0]
+    rows = {
+        "request body (writes)": f"{limits.MAX_BODY_BYTES:,} bytes",
+        "request URL (path and query)": f"{limits.MAX_URL_BYTES:,} bytes",
+        "tags per run / characters per tag": f"{limits.MAX_TAGS} / {limits.MAX_TAG_CHARS}",
+        "characters of notes": f"{limits.MAX_NOTES_CHARS:,}",
+        "filters / extra columns per runs query": f"{limits.MAX_FILTERS} / {limits.MAX_COLUMNS}",
+        "runs compared at once": f"{limits.MAX_COMPARED_RUNS}",
+        "characters of each side of an output or source diff": f"{limits.MAX_DIFF_CHARS:,}",
+    }
+    for what, number in rows.items():
+        line = next(row for row in section.splitlines() if row.strip().startswith(f"| {what} |"))
+        assert number in line, line
+    per_try = 1 / limits.AUTH_FAILURES_PER_SECOND
+    prose = " ".join(section.split())
+    assert (
+        f"After {limits.AUTH_FAILURE_BURST} failed logins a client may try once every {per_try:g} s"
+        in prose
+    )
