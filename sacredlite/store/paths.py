@@ -27,6 +27,7 @@ from .records import UnsafePathError
 _FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_DOTS = ("", ".", "..")
 _WALKS = os.open in os.supports_dir_fd and bool(_NOFOLLOW)
 """Whether this platform can open a path component by component (POSIX)."""
 
@@ -35,6 +36,9 @@ def _components(root: str | os.PathLike[str], parts: tuple[str, ...]) -> list[st
     """Return the path components of *parts*, refusing absolute paths, ``..`` and NULs."""
     names: list[str] = []
     for part in parts:
+        if part not in _DOTS and "/" not in part and "\\" not in part and "\x00" not in part:
+            names.append(part)  # one plain name (the common case: a run id, a file name)
+            continue
         if not part or "\x00" in part or os.path.isabs(part) or part.startswith(("/", "\\")):
             raise UnsafePathError(
                 f"Refusing path {part!r}: it must be relative to {os.fspath(root)!r}."
@@ -121,8 +125,7 @@ def open_inside(root: str | os.PathLike[str], *parts: str) -> BinaryIO:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafePathError(f"Refusing path {'/'.join(parts)!r}: it is not a regular file.")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb")  # O_NONBLOCK does nothing to a regular file
     except BaseException:
         os.close(fd)
         raise
