@@ -113,9 +113,7 @@ def _query(request: Request) -> tuple[RunQuery, list[str]]:
             if isinstance(items, list):
                 check_limit("Filters per query", len(items), limits.MAX_FILTERS)
             filters = [Filter(str(p), str(o), v) for p, o, v in items]
-        except (ValueError, TypeError) as exc:
-            if isinstance(exc, LimitError):
-                raise
+        except (ValueError, TypeError) as exc:  # a LimitError is neither: it passes
             raise StoreError(
                 f"Bad filter {raw!r}: send a JSON list of [path, op, value] triples ({exc})."
             ) from None

@@ -22,7 +22,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..observers.file_metrics import side_file_base, side_file_continues
 from . import series as _series
@@ -55,19 +55,28 @@ def _stat(path: str) -> StatKey:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read_own(root: Path, *parts: str) -> bytes | None:
-    """Return a run's own file (``run.json``, ``cout.txt``, ...), ``None`` when it is absent.
+def _open_own(root: Path, *parts: str) -> BinaryIO | None:
+    """Open a run's own file (``run.json``, ``cout.txt``, ...); ``None`` when it is absent.
 
     A file that resolves outside the root (a planted symlink) counts as absent, with a
     warning in the log: the run is still shown, without that file (issue 9).
     """
     try:
-        return read_inside(root, *parts)
+        return open_inside(root, *parts)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except UnsafePathError as exc:
         _ignore(exc)
         return None
+
+
+def _read_own(root: Path, *parts: str) -> bytes | None:
+    """Return the content of a run's own file, ``None`` when it is absent (see ``_open_own``)."""
+    fh = _open_own(root, *parts)
+    if fh is None:
+        return None
+    with fh:
+        return fh.read()
 
 
 _ignored: set[str] = set()
@@ -174,15 +183,12 @@ def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]
 def _read_jsonl(root: Path, name: str, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Return the complete JSON lines of a run's side file from byte *offset* on, and the
     offset after them."""
-    try:
-        with open_inside(root, name, "metrics.jsonl") as fh:
-            fh.seek(offset)
-            data = fh.read()
-    except (FileNotFoundError, NotADirectoryError):
+    fh = _open_own(root, name, "metrics.jsonl")
+    if fh is None:
         return [], offset
-    except UnsafePathError as exc:
-        _ignore(exc)
-        return [], offset
+    with fh:
+        fh.seek(offset)
+        data = fh.read()
     end = data.rfind(b"\n") + 1  # a torn last line waits for the next read
     chunks = []
     for line in data[:end].splitlines():
@@ -366,18 +372,14 @@ class FileStore(RunStore):
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
         """Return captured output from ``cout.txt``."""
-        name = os.path.basename(self._dir(run_id))
-        try:
-            with open_inside(self.root, name, "cout.txt") as fh:
-                size = fh.seek(0, os.SEEK_END)
-                start = max(0, size - tail) if tail is not None else min(max(0, offset), size)
-                fh.seek(start)
-                data = fh.read(size - start)
-        except (FileNotFoundError, NotADirectoryError):
+        fh = _open_own(self.root, os.path.basename(self._dir(run_id)), "cout.txt")
+        if fh is None:
             return {"text": "", "start": 0, "end": 0}
-        except UnsafePathError as exc:
-            _ignore(exc)
-            return {"text": "", "start": 0, "end": 0}
+        with fh:
+            size = fh.seek(0, os.SEEK_END)
+            start = max(0, size - tail) if tail is not None else min(max(0, offset), size)
+            fh.seek(start)
+            data = fh.read(size - start)
         return {"text": data.decode("utf-8", "replace"), "start": start, "end": start + len(data)}
 
     # -- metrics -----------------------------------------------------------------------

@@ -111,7 +111,7 @@ class MongoStore(RunStore):
                 tz_aware=True,
             )
         except (pymongo.errors.PyMongoError, ValueError, TypeError) as exc:
-            raise StoreError(_bad_url(url, f"{exc}")) from None
+            raise StoreError(_bad_url(url, str(exc))) from None
         try:
             self.db = self.client[db_name]
         except (pymongo.errors.PyMongoError, ValueError, TypeError) as exc:
