@@ -8,7 +8,6 @@ sandboxed and never as HTML, so nothing a run contains can run script in the pag
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 import math
 from datetime import datetime
@@ -24,7 +23,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
+from ..store import limits
 from ..store.base import RunStore
+from ..store.limits import LimitError, check_limit
 from ..store.records import (
     Filter,
     NotFound,
@@ -36,7 +37,7 @@ from ..store.records import (
     flatten,
     get_path,
 )
-from .security import SecurityHeaders
+from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
@@ -45,14 +46,22 @@ _TEXTLIKE = ("application/json", "application/xml", "application/x-yaml", "appli
 ROW_FIELDS = ("experiment", "command", "host", "comment", "tags", "notes", "result")
 
 
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""How the API sends non-finite numbers: standard JSON cannot hold them, so they go as the
+strings Sacred's files spell them with (``NaN``, ``Infinity``, ``-Infinity``, which Python's
+``json`` reads back as numbers). The points of a plotted metric are the exception: there a
+non-finite value is ``null``, a gap in the plot."""
+
+
 def clean(value: Any) -> Any:
-    """Make *value* JSON-safe: datetimes as ISO strings, NaN/inf as None, others as text."""
+    """Make *value* JSON-safe: datetimes as ISO strings, NaN/inf as in :data:`NON_FINITE`,
+    other types as text."""
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean(v) for v in value]
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+        return value if math.isfinite(value) else NON_FINITE[repr(float(value))]
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if isinstance(value, datetime):
@@ -65,7 +74,13 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
 
 
 def _error(exc: Exception) -> JSONResponse:
-    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, ReadOnlyError) else 400
+    status = 400
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, ReadOnlyError):
+        status = 403
+    elif isinstance(exc, LimitError):
+        status = 413
     return JSONResponse({"error": str(exc)}, status_code=status)
 
 
@@ -95,8 +110,10 @@ def _query(request: Request) -> tuple[RunQuery, list[str]]:
     if raw:
         try:
             items = json.loads(raw)
+            if isinstance(items, list):
+                check_limit("Filters per query", len(items), limits.MAX_FILTERS)
             filters = [Filter(str(p), str(o), v) for p, o, v in items]
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # a LimitError is neither: it passes
             raise StoreError(
                 f"Bad filter {raw!r}: send a JSON list of [path, op, value] triples ({exc})."
             ) from None
@@ -108,7 +125,8 @@ def _query(request: Request) -> tuple[RunQuery, list[str]]:
         limit = min(1000, max(1, int(params.get("limit", 50))))
     except ValueError:
         raise StoreError("offset and limit must be whole numbers.") from None
-    columns = [c for c in params.get("columns", "").split(",") if c][:50]
+    columns = [c for c in params.get("columns", "").split(",") if c]
+    check_limit("Columns per query", len(columns), limits.MAX_COLUMNS)
     query = RunQuery(
         filters=filters,
         search=params.get("q", ""),
@@ -160,6 +178,12 @@ class _Api:
                 "location": self.store.location,
                 "read_only": self.store.read_only,
                 "version": __version__,
+                "limits": {
+                    "tags": limits.MAX_TAGS,
+                    "tag_chars": limits.MAX_TAG_CHARS,
+                    "notes_chars": limits.MAX_NOTES_CHARS,
+                    "compared_runs": limits.MAX_COMPARED_RUNS,
+                },
             }
         )
 
@@ -236,40 +260,40 @@ class _Api:
         data = self.store.source(self._id(request), path)
         return _file_response(data, "text/plain", path, "download" in request.query_params)
 
-    async def _body(self, request: Request) -> dict[str, Any]:
-        if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            raise StoreError("Send a JSON body with Content-Type: application/json.")
+    # Writes: the edge (security.py) has checked permissions, the Origin, the content type
+    # and the body's size before these run; they run in a worker thread like every read.
+    def _body(self, raw: bytes) -> dict[str, Any]:
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             raise StoreError("The request body is not valid JSON.") from None
         if not isinstance(body, dict):
-            raise StoreError(f"Expected a JSON object, got {body!r}.")
+            raise StoreError(f"Expected a JSON object, got {type(body).__name__}.")
         return body
 
-    async def tags(self, request: Request) -> Response:
-        body = await self._body(request)
-        self.store.set_tags(self._id(request), body.get("tags"))  # type: ignore[arg-type]
-        return _json({"ok": True, "tags": self.store.run(self._id(request))["omniboard"]["tags"]})
+    def tags(self, request: Request, raw: bytes) -> Response:
+        run_id = self._id(request)
+        self.store.set_tags(run_id, self._body(raw).get("tags"))  # type: ignore[arg-type]
+        return _json({"ok": True, "tags": self.store.run(run_id)["omniboard"]["tags"]})
 
-    async def notes(self, request: Request) -> Response:
-        body = await self._body(request)
-        self.store.set_notes(self._id(request), body.get("notes"))  # type: ignore[arg-type]
+    def notes(self, request: Request, raw: bytes) -> Response:
+        self.store.set_notes(self._id(request), self._body(raw).get("notes"))  # type: ignore[arg-type]
         return _json({"ok": True})
 
-    async def delete(self, request: Request) -> Response:
+    def delete(self, request: Request, raw: bytes) -> Response:
         run_id = self._id(request)
-        body = await self._body(request)
+        body = self._body(raw)
         if str(body.get("confirm")) != str(run_id):
             raise StoreError(f'Deleting run {run_id!r} needs the body {{"confirm": {run_id!r}}}.')
         self.store.delete_run(run_id)
         return _json({"ok": True, "deleted": run_id})
 
     def _ids(self, request: Request) -> list[Any]:
-        ids = [self.store.parse_id(i) for i in request.query_params.get("ids", "").split(",") if i]
+        ids = [i for i in request.query_params.get("ids", "").split(",") if i]
         if not ids:
             raise StoreError("Pass the runs to compare as ?ids=1,2.")
-        return ids[:20]
+        check_limit("Runs compared at once", len(ids), limits.MAX_COMPARED_RUNS)
+        return [self.store.parse_id(i) for i in ids]
 
     def compare(self, request: Request) -> Response:
         runs = []
@@ -303,20 +327,26 @@ class _Api:
             path = request.query_params.get("path", "")
             left = self.store.source(a, path).decode("utf-8", "replace")
             right = self.store.source(b, path).decode("utf-8", "replace")
+        for run_id, text in ((a, left), (b, right)):
+            check_limit(
+                f"Characters of run {run_id}'s {what} in a diff", len(text), limits.MAX_DIFF_CHARS
+            )
         lines = difflib.unified_diff(
             left.splitlines(), right.splitlines(), f"run {a}", f"run {b}", lineterm="", n=3
         )
         return _json({"diff": "\n".join(list(lines)[:20000])})
 
 
-def _guard(handler: Any) -> Any:
-    is_async = inspect.iscoroutinefunction(handler)
+def _guard(handler: Any, *, body: bool = False) -> Any:
+    """Wrap a handler: run it in a worker thread (store work blocks and grows with the data;
+    the event loop must stay free), with the request body if *body*, and turn store errors
+    into JSON answers."""
 
     async def wrapped(request: Request) -> Response:
         try:
-            if is_async:
-                return await handler(request)  # type: ignore[no-any-return]
-            # Store reads block (file parsing, MongoDB); keep them off the event loop.
+            if body:
+                raw = await request.body()  # already read, and capped, by the edge
+                return await run_in_threadpool(handler, request, raw)
             return await run_in_threadpool(handler, request)
         except (StoreError, ValueError) as exc:
             return _error(exc)
@@ -325,7 +355,11 @@ def _guard(handler: Any) -> Any:
 
 
 def create_app(
-    store: RunStore, *, auth: str | None = None, allowed_hosts: tuple[str, ...] | None = None
+    store: RunStore,
+    *,
+    auth: str | None = None,
+    allowed_hosts: tuple[str, ...] | None = None,
+    auth_throttle: AuthThrottle | None = None,
 ) -> Starlette:
     """Build the dashboard app over *store*.
 
@@ -334,6 +368,8 @@ def create_app(
         auth: ``"USER:PASS"`` to require HTTP basic auth on every request.
         allowed_hosts: answer only requests whose Host header names one of these
             (``sacredlite board`` passes the loopback names when bound to 127.0.0.1).
+        auth_throttle: the limit on failed logins per client (default: the numbers in
+            :mod:`sacredlite.store.limits`).
     """
     api = _Api(store)
 
@@ -349,19 +385,27 @@ def create_app(
         Route("/api/compare", _guard(api.compare)),
         Route("/api/diff", _guard(api.diff)),
         Route(r, _guard(api.run)),
-        Route(r, _guard(api.delete), methods=["DELETE"]),
+        Route(r, _guard(api.delete, body=True), methods=["DELETE"]),
         Route(r + "/output", _guard(api.output)),
         Route(r + "/metrics", _guard(api.rollups)),
         Route(r + "/metrics/{name:path}", _guard(api.metric)),
         Route(r + "/artifacts/{name:path}", _guard(api.artifact)),
         Route(r + "/sources/{path:path}", _guard(api.source)),
-        Route(r + "/tags", _guard(api.tags), methods=["PUT"]),
-        Route(r + "/notes", _guard(api.notes), methods=["PUT"]),
+        Route(r + "/tags", _guard(api.tags, body=True), methods=["PUT"]),
+        Route(r + "/notes", _guard(api.notes, body=True), methods=["PUT"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, auth=auth, allowed_hosts=allowed_hosts)],
+        middleware=[
+            Middleware(
+                SecurityHeaders,
+                auth=auth,
+                allowed_hosts=allowed_hosts,
+                read_only=store.read_only,
+                throttle=auth_throttle,
+            )
+        ],
     )
     app.state.store = store
     return app

@@ -14,11 +14,13 @@ from typing import Any
 from ..errors import CommandLineError
 
 __all__ = [
+    "describe_access_error",
     "describe_client",
     "describe_hosts",
     "parse_mongo_db_arg",
     "parse_mongo_option",
     "redact_url",
+    "split_credentials",
 ]
 
 _NAME = r"[_A-Za-z][0-9A-Za-z#%&'()+\-;=@\[\]^_{}]{0,63}"
@@ -155,3 +157,49 @@ def describe_client(client: Any) -> str:
         servers = {}
     hosts = ",".join(f"{host}:{port}" for host, port in servers)
     return hosts or "the given client"
+
+
+def split_credentials(url: str | None) -> tuple[str | None, str | None]:
+    """Return the URL's user and password (percent-decoded), ``None`` where absent."""
+    from urllib.parse import unquote
+
+    match = _USERINFO.match(url or "")
+    if match is None:
+        return None, None
+    user, sep, password = match.group("userinfo").partition(":")
+    return unquote(user), (unquote(password) if sep else None)
+
+
+def describe_access_error(exc: BaseException, url: str | None, db_name: str) -> str | None:
+    """Return one line for MongoDB refusing access, or ``None`` for any other error.
+
+    Code 18 is a failed login, code 13 an operation the (missing) user may not do. The line
+    names the hosts and the user, never the password.
+
+    Args:
+        exc: the error pymongo raised (an ``OperationFailure`` carries ``code``).
+        url: the URL the client was made with.
+        db_name: the database that was asked for.
+    """
+    code = getattr(exc, "code", None)
+    if code not in (13, 18):
+        return None
+    hosts = describe_hosts(url)
+    user, password = split_credentials(url)
+    if code == 18:
+        text = (
+            f"MongoDB at {hosts} refused the login of user {user!r}: authentication failed. "
+            "Check the user, the password and authSource in the URL."
+        )
+        if password == "***":
+            text += " The URL still holds the '***' of a message: put the password there."
+        return text
+    if user is None:
+        return (
+            f"MongoDB at {hosts} needs a login to use database {db_name!r}: give "
+            f"mongodb://USER:PASSWORD@{hosts}/{db_name} (and ?authSource=DB if needed)."
+        )
+    return (
+        f"MongoDB at {hosts} does not let user {user!r} use database {db_name!r} "
+        "(Unauthorized): give the user a role on it, or check authSource in the URL."
+    )

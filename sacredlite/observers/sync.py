@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .mongo_url import describe_hosts, parse_mongo_option
+from .mongo_url import describe_access_error, describe_hosts, parse_mongo_option
 from .spool import (
     DEFAULT_SPOOL_DIR,
     Spool,
@@ -102,9 +102,13 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                 try:
                     executor.apply(op)
                 except Exception as exc:  # noqa: BLE001 - reported, kept in the spool
-                    if is_transient(exc):
-                        unreachable = True
-                        print(f"Cannot reach MongoDB at {hosts} ({type(exc).__name__}).", file=out)
+                    access = describe_access_error(exc, kwargs.get("url"), db_name)
+                    if is_transient(exc) or access is not None:
+                        unreachable = True  # every other write would fail the same way
+                        print(
+                            access or f"Cannot reach MongoDB at {hosts} ({type(exc).__name__}).",
+                            file=out,
+                        )
                         break
                     failed += 1
                     print(
@@ -137,6 +141,21 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``sacredlite sync``; return 0 when every spool is stored, 1 otherwise."""
+    import pymongo
+    import pymongo.errors
+
+    from ..errors import CommandLineError
+    from .mongo_url import redact_url
+
     args = _parser().parse_args(argv)
+    try:
+        url = parse_mongo_option(args.mongo_db).get("url")
+        pymongo.MongoClient(url, connect=False).close()  # refuses a bad URL, connects nowhere
+    except CommandLineError as exc:
+        print(f"sacredlite sync: {exc}", file=sys.stderr)
+        return 2
+    except (pymongo.errors.ConfigurationError, ValueError, TypeError) as exc:
+        print(f"sacredlite sync: invalid -m {redact_url(args.mongo_db)!r}: {exc}", file=sys.stderr)
+        return 2
     _, left = sync_spools(args.spool, args.mongo_db)
     return 1 if left else 0

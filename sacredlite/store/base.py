@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from .limits import MAX_NOTES_CHARS, MAX_TAG_CHARS, MAX_TAGS, check_limit
 from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, select
 from .series import Series
 
@@ -212,11 +213,32 @@ class RunStore(ABC):
 
 
 def clean_tags(tags: Any) -> list[str]:
-    """Validate tags from a request: a list of non-empty strings, deduplicated in order."""
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise StoreError(f"Tags must be a list of strings, got {tags!r}.")
-    out: list[str] = []
-    for tag in (t.strip() for t in tags):
-        if tag and tag not in out:
-            out.append(tag)
-    return out
+    """Validate tags from a request: a list of non-empty strings, deduplicated in order.
+
+    Raises:
+        StoreError: not a list of strings.
+        LimitError: more than :data:`~sacredlite.store.limits.MAX_TAGS` tags, or one longer
+            than :data:`~sacredlite.store.limits.MAX_TAG_CHARS` (checked before any other work).
+    """
+    if not isinstance(tags, list):
+        raise StoreError(f"Tags must be a list of strings, got {_short(tags)}.")
+    check_limit("Tags per run", len(tags), MAX_TAGS)
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise StoreError(f"Tags must be a list of strings, got the tag {_short(tag)}.")
+        check_limit("Characters per tag", len(tag), MAX_TAG_CHARS, " characters")
+    # dict keeps the first of each, in order, in linear time (issue 9: was quadratic).
+    return list(dict.fromkeys(tag for tag in (t.strip() for t in tags) if tag))
+
+
+def clean_notes(notes: Any) -> str:
+    """Validate notes from a request: a string of at most ``MAX_NOTES_CHARS`` characters."""
+    if not isinstance(notes, str):
+        raise StoreError(f"Notes must be a string, got {_short(notes)}.")
+    check_limit("Characters of notes", len(notes), MAX_NOTES_CHARS, " characters")
+    return notes
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."

@@ -5,12 +5,14 @@ run's small JSON files, so listing 10,000 runs re-parses only what changed. Metr
 read from ``metrics.json`` (Sacred's format) plus the append-only ``metrics.jsonl`` the
 FileStorageObserver writes during a run; a growing ``metrics.jsonl`` is read from where
 the last read stopped. Tags and notes live in ``omniboard.json`` beside ``run.json``,
-which is never rewritten. Every file served resolves inside the storage root.
+which is never rewritten. Every file is read through :mod:`sacredlite.store.paths`, so
+nothing outside the storage root is read, symlinks included.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -20,14 +22,17 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..observers.file_metrics import side_file_base, side_file_continues
 from . import series as _series
-from .base import SECTIONS, RunId, RunStore, clean_tags, content_type
+from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .filecache import load_index, load_series, save_index, save_series
+from .paths import open_inside, read_inside, safe_join
 from .records import NotFound, Record, RunNotFound, StoreError, UnsafePathError, parse_time
 from .series import Series
+
+logger = logging.getLogger(__name__)
 
 SIDE_FILE = "omniboard.json"
 """Tags and notes of a run in file storage: ``{"tags": [...], "notes": "..."}``."""
@@ -42,39 +47,51 @@ _FINISHED = ("COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT")
 
 
 def _stat(path: str) -> StatKey:
+    # lstat: a planted symlink's key is its own, never that of a file outside the root.
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _load_json(path: str, default: Any) -> Any:
-    try:
-        with open(path, "rb") as fh:
-            return json.loads(fh.read())
-    except FileNotFoundError:
-        return default
+def _open_own(root: Path, *parts: str) -> BinaryIO | None:
+    """Open a run's own file (``run.json``, ``cout.txt``, ...); ``None`` when it is absent.
 
-
-def safe_join(root: Path, *parts: str) -> Path:
-    """Join *parts* under *root* and refuse anything that resolves outside it.
-
-    Raises:
-        StoreError: for absolute parts, ``..``, NUL bytes, or symlinks leading outside.
+    A file that resolves outside the root (a planted symlink) counts as absent, with a
+    warning in the log: the run is still shown, without that file (issue 9).
     """
-    for part in parts:
-        if not part or "\x00" in part or os.path.isabs(part) or part.startswith(("/", "\\")):
-            raise UnsafePathError(f"Refusing path {part!r}: it must be relative to {str(root)!r}.")
-        if ".." in Path(part.replace("\\", "/")).parts:
-            raise UnsafePathError(f"Refusing path {part!r}: '..' is not allowed.")
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(real_root, *parts))
-    if os.path.commonpath([real_root, target]) != real_root:
-        raise UnsafePathError(
-            f"Refusing path {'/'.join(parts)!r}: it resolves outside {str(root)!r}."
-        )
-    return Path(target)
+    try:
+        return open_inside(root, *parts)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except UnsafePathError as exc:
+        _ignore(exc)
+        return None
+
+
+def _read_own(root: Path, *parts: str) -> bytes | None:
+    """Return the content of a run's own file, ``None`` when it is absent (see ``_open_own``)."""
+    fh = _open_own(root, *parts)
+    if fh is None:
+        return None
+    with fh:
+        return fh.read()
+
+
+_ignored: set[str] = set()
+
+
+def _ignore(exc: UnsafePathError) -> None:
+    """Log a refused file once per process (listings re-read it every time)."""
+    if str(exc) not in _ignored and len(_ignored) < 10_000:
+        _ignored.add(str(exc))
+        logger.warning("Ignoring a file of the run: %s", exc)
+
+
+def _load_json(root: Path, *parts: str, default: Any) -> Any:
+    data = _read_own(root, *parts)
+    return default if data is None else json.loads(data)
 
 
 class _Metrics:
@@ -115,18 +132,13 @@ def _parse_array(data: bytes) -> Any:
     return json.loads(data)
 
 
-def read_final_metrics(path: str) -> dict[str, tuple[Any, Any]] | None:
-    """Return ``{name: (steps, values)}`` from a ``metrics.json``, skipping timestamps.
+def parse_final_metrics(data: bytes) -> dict[str, tuple[Any, Any]]:
+    """Return ``{name: (steps, values)}`` from the bytes of a ``metrics.json``, no timestamps.
 
     The big arrays are cut out of the text and parsed on their own (numbers only), so a
-    1,000,000-point metric loads several times faster than with ``json.load``. Returns
-    ``None`` for a missing file; falls back to ``json.loads`` on any unusual layout.
+    1,000,000-point metric loads several times faster than with ``json.load``. Falls back
+    to ``json.loads`` on any unusual layout.
     """
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        return None
     spans: list[tuple[int, int]] = []
     skeleton: list[bytes] = []
     pos = done = 0
@@ -168,14 +180,15 @@ def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]
     return {n: (_series._numbers(s), _series._numbers(v)) for n, (s, v) in metrics.items()}
 
 
-def _read_jsonl(path: str, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Return the complete JSON lines from byte *offset* on, and the offset after them."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
-    except FileNotFoundError:
+def _read_jsonl(root: Path, name: str, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Return the complete JSON lines of a run's side file from byte *offset* on, and the
+    offset after them."""
+    fh = _open_own(root, name, "metrics.jsonl")
+    if fh is None:
         return [], offset
+    with fh:
+        fh.seek(offset)
+        data = fh.read()
     end = data.rfind(b"\n") + 1  # a torn last line waits for the next read
     chunks = []
     for line in data[:end].splitlines():
@@ -217,12 +230,11 @@ class FileStore(RunStore):
 
     # -- index -------------------------------------------------------------------------
     def _load_record(self, name: str, sections: Collection[str] = SECTIONS) -> Record | None:
-        base = os.path.join(self.root, name)
         try:
-            run = _load_json(os.path.join(base, "run.json"), None)
+            run = _load_json(self.root, name, "run.json", default=None)
             if not isinstance(run, dict):
                 return None
-            side = _load_json(os.path.join(base, SIDE_FILE), {})
+            side = _load_json(self.root, name, SIDE_FILE, default={})
         except ValueError:
             return None  # caught mid-write by a non-atomic writer; read again next time
         record = dict(run)
@@ -239,7 +251,7 @@ class FileStore(RunStore):
         for section in sections:
             if section not in record:
                 try:
-                    value = _load_json(os.path.join(self.root, name, f"{section}.json"), {})
+                    value = _load_json(self.root, name, f"{section}.json", default={})
                 except ValueError:
                     return False
                 record[section] = value if isinstance(value, dict) else {}
@@ -328,7 +340,7 @@ class FileStore(RunStore):
         if not isinstance(repo, dict) or not repo.get("diff_file"):
             return repo
         try:
-            diff = safe_join(self.root, str(repo["diff_file"])).read_text("utf-8", "replace")
+            diff = read_inside(self.root, str(repo["diff_file"])).decode("utf-8", "replace")
         except (OSError, StoreError):
             diff = f"(diff file {repo['diff_file']!r} is missing)"
         return {**repo, "diff": diff}
@@ -347,6 +359,7 @@ class FileStore(RunStore):
         if record is None:
             if old is not None:
                 return old[2]
+            safe_join(self.root, name, "run.json")  # a link leading out: say so
             raise StoreError(f"Run {run_id!r}: run.json in {path!r} is not valid JSON.")
         try:
             st = os.stat(path)
@@ -359,15 +372,14 @@ class FileStore(RunStore):
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
         """Return captured output from ``cout.txt``."""
-        path = os.path.join(self._dir(run_id), "cout.txt")
-        try:
-            with open(path, "rb") as fh:
-                size = fh.seek(0, os.SEEK_END)
-                start = max(0, size - tail) if tail is not None else min(max(0, offset), size)
-                fh.seek(start)
-                data = fh.read(size - start)
-        except FileNotFoundError:
+        fh = _open_own(self.root, os.path.basename(self._dir(run_id)), "cout.txt")
+        if fh is None:
             return {"text": "", "start": 0, "end": 0}
+        with fh:
+            size = fh.seek(0, os.SEEK_END)
+            start = max(0, size - tail) if tail is not None else min(max(0, offset), size)
+            fh.seek(start)
+            data = fh.read(size - start)
         return {"text": data.decode("utf-8", "replace"), "start": start, "end": start + len(data)}
 
     # -- metrics -----------------------------------------------------------------------
@@ -392,7 +404,7 @@ class FileStore(RunStore):
                 and hit.key[1][2] == key[1][2]
                 and key[1][1] >= hit.offset
             ):
-                chunks, offset = _read_jsonl(jl_path, hit.offset)
+                chunks, offset = _read_jsonl(self.root, name, hit.offset)
                 series = hit.series
                 follows = True
             else:
@@ -401,8 +413,9 @@ class FileStore(RunStore):
                 if key[0] is not None:
                     final = load_series(js_path, key[0]) if self._cache_index else None
                     if final is None:
+                        data = _read_own(self.root, name, "metrics.json")
                         try:
-                            final = read_final_metrics(js_path) or {}
+                            final = parse_final_metrics(data) if data is not None else {}
                         except ValueError:
                             final = {}  # caught mid-write by a non-atomic writer; retried later
                         if self._cache_index and _series._np is not None:
@@ -412,13 +425,14 @@ class FileStore(RunStore):
                 chunks, offset = [], 0
                 if key[1] is not None:
                     try:
-                        side_base = side_file_base(jl_path)
-                    except OSError:
+                        # file_metrics reads by path: hand it the checked, resolved one.
+                        side_base = side_file_base(safe_join(self.root, name, "metrics.jsonl"))
+                    except (OSError, StoreError):
                         side_base = None
                     counts = None if final is None else {n: len(s) for n, s in series.items()}
                     follows = side_file_continues(side_base, counts)
                     if follows:
-                        chunks, offset = _read_jsonl(jl_path, 0)
+                        chunks, offset = _read_jsonl(self.root, name, 0)
             for chunk in chunks:
                 for metric, points in chunk.items():
                     if not isinstance(points, dict):
@@ -452,7 +466,11 @@ class FileStore(RunStore):
         """Return a whole metric with its timestamps."""
         from ..observers.file_metrics import read_metrics
 
-        points = read_metrics(self._dir(run_id), [name]).get(name)
+        base = self._dir(run_id)
+        for own in ("metrics.json", "metrics.jsonl"):
+            if os.path.lexists(os.path.join(base, own)):
+                safe_join(self.root, os.path.basename(base), own)  # refuse links leading out
+        points = read_metrics(base, [name]).get(name)
         if points is None:
             raise NotFound(f"Run {run_id!r} has no metric {name!r}.")
         points["timestamps"] = [parse_time(t) for t in points["timestamps"]]
@@ -496,19 +514,22 @@ class FileStore(RunStore):
         """Return a source file's stored content."""
         for item in self.sources(run_id):
             if item["path"] == path:
-                return safe_join(self.root, item["stored"]).read_bytes()
+                return read_inside(self.root, item["stored"])
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
 
     # -- writes ------------------------------------------------------------------------
     def _write_side(self, run_id: RunId, **changes: Any) -> None:
-        self._check_writable("change tags or notes")
         base = self._dir(run_id)
         path = os.path.join(base, SIDE_FILE)
-        side = _load_json(path, {})
+        try:
+            side = _load_json(self.root, os.path.basename(base), SIDE_FILE, default={})
+        except ValueError:
+            side = {}
         side = side if isinstance(side, dict) else {}
         side.update(changes)
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        # "x": never write through a file (or planted symlink) already at that name.
+        with open(tmp, "x", encoding="utf-8") as fh:
             json.dump(side, fh, indent=2)
         os.replace(tmp, path)
         with self._lock:
@@ -516,13 +537,13 @@ class FileStore(RunStore):
 
     def set_tags(self, run_id: RunId, tags: list[str]) -> None:
         """Replace the run's tags in its side file."""
+        self._check_writable("change tags")
         self._write_side(run_id, tags=clean_tags(tags))
 
     def set_notes(self, run_id: RunId, notes: str) -> None:
         """Replace the run's notes in its side file."""
-        if not isinstance(notes, str):
-            raise StoreError(f"Notes must be a string, got {notes!r}.")
-        self._write_side(run_id, notes=notes)
+        self._check_writable("change notes")
+        self._write_side(run_id, notes=clean_notes(notes))
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run's folder (shared ``_sources``/``_resources`` stay)."""

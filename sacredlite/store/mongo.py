@@ -16,7 +16,7 @@ import time
 from collections.abc import Collection
 from typing import Any
 
-from .base import SECTIONS, RunId, RunStore, clean_tags, content_type
+from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .records import NotFound, Record, RunNotFound, StoreError
 from .series import Series
 
@@ -27,6 +27,33 @@ RECHECK = 1.0
 
 _LIST_PROJECTION = {"captured_out": 0, "fail_trace": 0}
 _LIVE = ("RUNNING", "QUEUED")
+
+
+def _bad_url(url: str, reason: str) -> str:
+    from ..observers.mongo_url import redact_url, split_credentials
+
+    password = split_credentials(url)[1]
+    if password:
+        reason = reason.replace(password, "***")
+    return f"Invalid MongoDB URL {redact_url(url)!r}: {reason}"
+
+
+def _open_error(exc: Exception, url: str, db_name: str) -> str:
+    """Return the one line that says why the database cannot be read."""
+    import pymongo.errors
+
+    from ..observers.mongo_url import describe_access_error, describe_hosts
+
+    access = describe_access_error(exc, url, db_name)
+    if access is not None:
+        return access
+    hosts = describe_hosts(url)
+    if isinstance(exc, pymongo.errors.ConnectionFailure):
+        return (
+            f"Cannot reach MongoDB at {hosts} ({type(exc).__name__}); "
+            "start the server or fix -m URL."
+        )
+    return f"MongoDB at {hosts} refused to list runs in {db_name!r}: {str(exc)[:200]}"
 
 
 def _normalize(doc: dict[str, Any]) -> Record:
@@ -76,13 +103,20 @@ class MongoStore(RunStore):
             raise StoreError("Reading MongoDB needs pymongo: pip install pymongo.") from None
         self._pymongo = pymongo
         self._own_client = client is None
-        self.client = client or pymongo.MongoClient(
-            url,
-            serverSelectionTimeoutMS=int(timeout * 1000),
-            connectTimeoutMS=int(timeout * 1000),
-            tz_aware=True,
-        )
-        self.db = self.client[db_name]
+        try:
+            self.client = client or pymongo.MongoClient(
+                url,
+                serverSelectionTimeoutMS=int(timeout * 1000),
+                connectTimeoutMS=int(timeout * 1000),
+                tz_aware=True,
+            )
+        except (pymongo.errors.PyMongoError, ValueError, TypeError) as exc:
+            raise StoreError(_bad_url(url, str(exc))) from None
+        try:
+            self.db = self.client[db_name]
+        except (pymongo.errors.PyMongoError, ValueError, TypeError) as exc:
+            self.close()
+            raise StoreError(f"Invalid MongoDB database name {db_name!r}: {exc}") from None
         prefix = f"{collection_prefix}_" if collection_prefix else ""
         self.runs = self.db[f"{prefix}runs"]
         self.metrics_name = f"{prefix}metrics"
@@ -94,13 +128,12 @@ class MongoStore(RunStore):
         self.recheck = RECHECK
         try:
             self.client.admin.command("ping")
+            # A server may answer ping without a login and refuse everything else.
+            self.runs.find_one({}, {"_id": 1})
         except pymongo.errors.PyMongoError as exc:
             if self._own_client:
                 self.client.close()
-            raise StoreError(
-                f"Cannot reach MongoDB at {self.location!r} ({type(exc).__name__}); "
-                "start the server or fix -m URL."
-            ) from None
+            raise StoreError(_open_error(exc, url, db_name)) from None
 
     # -- listing ---------------------------------------------------------------------
     def records(self, need: Collection[str] = SECTIONS) -> list[Record]:
@@ -271,9 +304,7 @@ class MongoStore(RunStore):
     def set_notes(self, run_id: RunId, notes: str) -> None:
         """Replace ``omniboard.notes`` (Omniboard's field)."""
         self._check_writable("change notes")
-        if not isinstance(notes, str):
-            raise StoreError(f"Notes must be a string, got {notes!r}.")
-        self._set(run_id, "omniboard.notes", notes)
+        self._set(run_id, "omniboard.notes", clean_notes(notes))
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run, its metrics (with overflow parts), output overflow and artifacts."""

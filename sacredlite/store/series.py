@@ -56,6 +56,11 @@ def _json_number(value: float) -> float | int | None:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
+def _last(value: float) -> float | int:
+    value = float(value)
+    return value if not math.isfinite(value) else _json_number(value)  # type: ignore[return-value]
+
+
 class Series:
     """One metric's points, sorted by step, ready to window and downsample.
 
@@ -94,7 +99,8 @@ class Series:
         self.steps, self.values = xs, ys
 
     def rollup(self) -> dict[str, float | int | None]:
-        """Return ``{"last", "min", "max", "count"}`` over the finite values."""
+        """Return ``{"last", "min", "max", "count"}``: the last value as it is (NaN and
+        infinities included), the lowest and highest finite values, and the count."""
         count = len(self.values)
         if _np is not None:
             finite = self.values[_np.isfinite(self.values)]
@@ -105,7 +111,7 @@ class Series:
             low = min(numbers) if numbers else None
             high = max(numbers) if numbers else None
         return {
-            "last": _json_number(self.values[-1]) if count else None,
+            "last": _last(self.values[-1]) if count else None,
             "min": low,
             "max": high,
             "count": count,

@@ -230,3 +230,90 @@ def test_loopback_board_refuses_foreign_host_names(shared):
         assert c.get("/api/runs", headers={"host": "[::1]:5100"}).status_code == 200
         resp = c.get("/api/runs", headers={"host": "evil.example:5100"})
         assert resp.status_code == 400 and "evil.example" in resp.text
+
+
+def test_run_files_symlinked_outside_the_root_are_not_served(tmp_path):
+    """run.json, config.json, info.json, cout.txt and metrics linked out of the root stay unread."""
+    secret = "TOP-SECRET-OUTSIDE"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "doc.json").write_text(json.dumps({"secret": secret}))
+    (outside / "cout.txt").write_text(secret)
+    points = {"steps": [1], "values": [1], "timestamps": ["2026-01-01T00:00:00"]}
+    (outside / "metrics.json").write_text(json.dumps({secret: points}))
+    root = tmp_path / "runs"
+    run1 = runbuilder.write_file_run(root, 1, metrics={"loss": ([0], [1.0])})
+    run2 = runbuilder.write_file_run(root, 2)
+    run2_doc = json.loads((run2 / "run.json").read_text())
+    (outside / "run.json").write_text(json.dumps({**run2_doc, "command": secret}))
+    for name, target in [
+        ("config.json", "doc.json"),
+        ("info.json", "doc.json"),
+        ("cout.txt", "cout.txt"),
+        ("metrics.json", "metrics.json"),
+    ]:
+        (run1 / name).unlink()
+        os.symlink(outside / target, run1 / name)
+    (run2 / "run.json").unlink()
+    os.symlink(outside / "run.json", run2 / "run.json")
+    with TestClient(create_app(open_store(root))) as c:
+        answers = [
+            c.get("/api/runs/1"),
+            c.get("/api/runs/1/output"),
+            c.get("/api/runs/1/metrics"),
+            c.get("/api/runs", params={"columns": "config.secret,info.secret"}),
+            c.get("/api/keys"),
+            c.get("/api/compare", params={"ids": "1"}),
+            c.get("/api/runs/2"),
+        ]
+        assert c.get(f"/api/runs/1/metrics/{secret}").status_code == 404
+    assert all(secret not in resp.text for resp in answers)
+    assert answers[0].status_code == 200 and answers[0].json()["run"]["config"] == {}
+    assert answers[3].json()["total"] == 1
+    assert answers[6].status_code == 400 and "resolves outside" in answers[6].json()["error"]
+
+
+def _strict_json(text):
+    """Parse *text* as a browser does: NaN and Infinity tokens are errors."""
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+NAN = float("nan")
+INF = float("inf")
+
+
+def write_non_finite_run(backend):
+    """Write run 1 with NaN and ±Infinity where Sacred stores them (its file layout writes
+    them as the tokens NaN / Infinity / -Infinity)."""
+    backend.write(
+        1,
+        config={"lr": NAN, "clip": INF, "bounds": [-INF, 1.5]},
+        info={"best": -INF},
+        result=NAN,
+        metrics={"loss": ([0, 1, 2, 3], [1.0, NAN, INF, -INF])},
+    )
+
+
+def test_non_finite_numbers_come_as_standard_json(backend):
+    """NaN and ±Infinity in config, info, result and metrics are served as valid JSON: as the
+    strings "NaN", "Infinity", "-Infinity", and as null (gaps) in plotted points."""
+    write_non_finite_run(backend)
+    with TestClient(create_app(backend.open())) as c:
+        run = _strict_json(c.get("/api/runs/1").text)["run"]
+        rows = _strict_json(
+            c.get("/api/runs", params={"columns": "config.lr,metric:loss:last"}).text
+        )["rows"]
+        rollups = _strict_json(c.get("/api/runs/1/metrics").text)
+        points = _strict_json(c.get("/api/runs/1/metrics/loss").text)
+        compare = _strict_json(c.get("/api/compare", params={"ids": "1"}).text)
+    assert run["config"] == {"lr": "NaN", "clip": "Infinity", "bounds": ["-Infinity", 1.5]}
+    assert run["info"]["best"] == "-Infinity" and run["result"] == "NaN"
+    assert rows[0]["result"] == "NaN"
+    assert rows[0]["cols"] == {"config.lr": "NaN", "metric:loss:last": "-Infinity"}
+    assert rollups == {"loss": {"last": "-Infinity", "min": 1, "max": 1, "count": 4}}
+    assert points["values"] == [1, None, None, None]
+    assert compare["runs"][0]["config"]["clip"] == "Infinity"

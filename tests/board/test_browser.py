@@ -241,3 +241,53 @@ def test_live_run_output_is_tailed(tmp_path, serve, page):
     )
     assert page.page.locator("pre.output b").count() == 0
     page.assert_clean()
+
+
+def test_notes_over_the_limit_are_refused_with_the_limit_named(page, board):
+    """Saving notes one character over the limit shows the limit in a toast; nothing is stored."""
+    page.page.goto(board.url + "#/run/4")
+    page.page.wait_for_selector("textarea.notes")
+    page.page.fill("textarea.notes", "n" * 100_001)
+    page.page.click("button.save-notes")
+    toast = page.page.wait_for_selector("#toast.error")
+    assert toast.inner_text() == "Characters of notes: at most 100,000 characters, got 100,001."
+    page.page.reload()
+    page.page.wait_for_selector("textarea.notes")
+    assert page.page.input_value("textarea.notes") == ""
+    assert all("413" in e for e in page.errors + page.failed), (page.errors, page.failed)
+
+
+def test_runs_with_nan_and_infinity_are_shown(backend, serve, page):
+    """A run holding NaN and ±Infinity shows them in the table, overview, config, info and
+    metrics tabs, and draws its plot, without a page error."""
+    from test_api import write_non_finite_run
+
+    write_non_finite_run(backend)
+    board = serve(backend.open())
+    open_table(page, board)
+    page.page.click("text=Columns")
+    page.page.fill("input.col-add", "config.lr")
+    page.page.click("text=Add column")
+    page.page.wait_for_selector("th[data-key='config.lr']")
+    assert page.page.inner_text("tr[data-id='1'] td.c-config_lr") == "NaN"
+    page.page.goto(board.url + "#/run/1")
+    page.page.wait_for_selector("pre.result")
+    assert page.page.inner_text("pre.result") == "NaN"
+    page.page.goto(board.url + "#/run/1/config")
+    page.page.wait_for_selector("nav.tabs a.active[data-tab=config]")
+    tree_text = page.page.inner_text(".tab-body ul.tree")
+    assert "lr: NaN" in tree_text and "clip: Infinity" in tree_text and "-Infinity" in tree_text
+    page.page.goto(board.url + "#/run/1/info")
+    page.page.wait_for_selector("nav.tabs a.active[data-tab=info]")
+    assert "best: -Infinity" in page.page.inner_text(".tab-body ul.tree")
+    page.page.goto(board.url + "#/run/1/metrics")
+    page.page.wait_for_selector(".plot-holder canvas")
+    page.page.wait_for_selector(".rollups td")
+    assert page.page.locator(".rollups tr").nth(1).inner_text().split("\t") == [
+        "loss",
+        "-Infinity",
+        "1",
+        "1",
+        "4",
+    ]
+    page.assert_clean()

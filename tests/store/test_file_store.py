@@ -318,3 +318,85 @@ def test_named_run_folders_keep_their_names(tmp_path):
     assert store.run(store.parse_id("007"))["_id"] == "007"
     assert store.run(store.parse_id("7"))["_id"] == 7
     assert store.run(store.parse_id("baseline"))["_id"] == "baseline"
+
+
+SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
+
+
+def _plant_links(root, outside):
+    """Replace run 1's own files by symlinks to files outside the root (the attack of
+    issue 9); return run 1's folder."""
+    outside.mkdir()
+    (outside / "doc.json").write_text(json.dumps({"secret": SECRET}))
+    (outside / "cout.txt").write_text(SECRET + "\n")
+    points = {"steps": [1], "values": [7], "timestamps": ["2026-01-01T00:00:00"]}
+    (outside / "metrics.json").write_text(json.dumps({SECRET: points}))
+    (outside / "metrics.jsonl").write_text(json.dumps({SECRET: points}) + "\n")
+    (outside / "omniboard.json").write_text(json.dumps({"tags": [SECRET], "notes": SECRET}))
+    run = root / "1"
+    links = {
+        "config.json": "doc.json",
+        "info.json": "doc.json",
+        "cout.txt": "cout.txt",
+        "metrics.json": "metrics.json",
+        "metrics.jsonl": "metrics.jsonl",
+        "omniboard.json": "omniboard.json",
+    }
+    for name, target in links.items():
+        if (run / name).exists():
+            (run / name).unlink()
+        os.symlink(outside / target, run / name)
+    return run
+
+
+def test_run_files_linked_outside_the_root_are_ignored(file_root, tmp_path):
+    """Symlinks planted in a run folder that lead outside the root are never read."""
+    _plant_links(file_root, tmp_path / "outside")
+    store = open_store(file_root)
+    _, rows = store.list_runs(RunQuery(sort="config.secret"))
+    record = store.run(1)
+    assert record["config"] == {} and record["info"] == {}
+    assert record["omniboard"] == {"tags": [], "notes": ""}
+    assert store.output(1) == {"text": "", "start": 0, "end": 0}
+    assert store.metric_names(1) == [] and store.rollups(1) == {}
+    with pytest.raises(StoreError, match="outside"):
+        store.metric_points(1, SECRET)
+    assert SECRET not in repr(rows) + repr(record)
+
+
+def test_run_json_linked_outside_the_root_is_refused(file_root, tmp_path):
+    """A run whose run.json leads outside the root is not listed, and asking for it says why."""
+    outside = tmp_path / "outside.json"
+    doc = json.loads((file_root / "2" / "run.json").read_text())
+    outside.write_text(json.dumps({**doc, "comment": SECRET}))
+    (file_root / "2" / "run.json").unlink()
+    os.symlink(outside, file_root / "2" / "run.json")
+    store = open_store(file_root)
+    total, rows = store.list_runs()
+    assert total == 5 and 2 not in [r["_id"] for r in rows]
+    with pytest.raises(StoreError, match="resolves outside"):
+        store.run(2)
+
+
+def test_links_that_stay_inside_the_root_are_followed(file_root):
+    """A symlink from one run's file to another run's file inside the root still works."""
+    (file_root / "2" / "cout.txt").unlink()
+    os.symlink("../1/cout.txt", file_root / "2" / "cout.txt")
+    assert open_store(file_root).output(2)["text"] == "epoch 1\nrun 1 says hello\n"
+
+
+def test_a_fifo_planted_as_output_does_not_block(file_root):
+    """A named pipe in place of cout.txt is refused at once instead of blocking the reader."""
+    (file_root / "1" / "cout.txt").unlink()
+    os.mkfifo(file_root / "1" / "cout.txt")
+    assert open_store(file_root).output(1)["text"] == ""
+
+
+def test_tags_are_written_beside_a_planted_link_not_through_it(file_root, tmp_path):
+    """Writing tags replaces a planted omniboard.json link; the file outside is unchanged."""
+    run = _plant_links(file_root, tmp_path / "outside")
+    store = open_store(file_root)
+    store.set_tags(1, ["mine"])
+    assert json.loads((tmp_path / "outside" / "omniboard.json").read_text())["tags"] == [SECRET]
+    assert not (run / "omniboard.json").is_symlink()
+    assert store.run(1)["omniboard"]["tags"] == ["mine"]

@@ -45,10 +45,19 @@ export function fmtDuration(seconds) {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
+// The API sends NaN and ±Infinity (which JSON cannot hold) as these strings; show them as
+// the numbers they stand for, as Sacred's files spell them.
+const NON_FINITE = new Set(["NaN", "Infinity", "-Infinity"]);
+
+// JSON text of a value, with the non-finite stand-ins unquoted.
+export function fmtJson(value, indent) {
+  return JSON.stringify(value, null, indent).replace(/"(NaN|-?Infinity)"/g, "$1");
+}
+
 export function fmtValue(value) {
   if (value === null || value === undefined) return "";
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(5).replace(/\.?0+(e|$)/, "$1");
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return fmtJson(value);
   return String(value);
 }
 
@@ -67,7 +76,8 @@ export function statusBadge(status) {
 // Render any JSON value as a collapsible tree; keys in `marked` (dotted paths) are highlighted.
 export function tree(value, path = "", marked = new Set()) {
   if (value === null || typeof value !== "object") {
-    return h("span", { class: `leaf t-${value === null ? "null" : typeof value}` }, JSON.stringify(value));
+    const kind = value === null ? "null" : NON_FINITE.has(value) ? "number" : typeof value;
+    return h("span", { class: `leaf t-${kind}` }, fmtJson(value));
   }
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
   if (!entries.length) return h("span", { class: "leaf" }, Array.isArray(value) ? "[]" : "{}");

@@ -1,6 +1,6 @@
 // One run: overview, config, metrics, output (live tail), info, sources, artifacts.
 import { api } from "./api.js";
-import { h, clear, fill, fmtTime, fmtDuration, fmtValue, fmtBytes, statusBadge, tree, toast, flattenObj } from "./dom.js";
+import { h, clear, fill, fmtTime, fmtDuration, fmtValue, fmtBytes, fmtJson, statusBadge, tree, toast, flattenObj } from "./dom.js";
 import { MetricPlot } from "./plot.js";
 
 const TABS = ["overview", "config", "metrics", "output", "info", "sources", "artifacts"];
@@ -50,7 +50,7 @@ function overview(d) {
       h("div", {}, h("h3", {}, "Run"), kv([
         ["Status", statusBadge(d.status)], ["Command", r.command], ["Start", fmtTime(r.start_time)],
         ["Stop", fmtTime(r.stop_time)], ["Heartbeat", fmtTime(r.heartbeat)], ["Duration", fmtDuration(d.duration)],
-        ["Result", h("pre", { class: "result" }, JSON.stringify(r.result ?? null, null, 1))],
+        ["Result", h("pre", { class: "result" }, fmtJson(r.result ?? null, 1))],
         ["Comment", (r.meta || {}).comment || ""],
       ]), h("h3", {}, "Meta"), tree(r.meta || {})),
       h("div", {}, h("h3", {}, "Experiment"), kv([

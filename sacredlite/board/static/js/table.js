@@ -102,7 +102,8 @@ export function tableView(root, meta) {
   function renderActions() {
     const ids = Array.from(selected);
     fill(actions, 
-      h("button", { type: "button", id: "compare-btn", disabled: ids.length < 2, onclick: () => { location.hash = `#/compare?ids=${ids.map(encodeURIComponent).join(",")}`; } }, `Compare (${ids.length})`),
+      h("button", { type: "button", id: "compare-btn", disabled: ids.length < 2 || ids.length > meta.limits.compared_runs,
+        title: ids.length > meta.limits.compared_runs ? `Compare at most ${meta.limits.compared_runs} runs at a time` : null, onclick: () => { location.hash = `#/compare?ids=${ids.map(encodeURIComponent).join(",")}`; } }, `Compare (${ids.length})`),
       meta.read_only ? null : h("button", { type: "button", id: "delete-btn", class: "danger", disabled: !ids.length, onclick: async () => {
         if (!confirm(`Delete ${ids.length} run(s): ${ids.join(", ")}? This removes their metrics, artifacts and output and cannot be undone.`)) return;
         for (const id of ids) {
