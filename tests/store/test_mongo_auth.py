@@ -3,6 +3,7 @@ when that is what happened, and the `sacredlite sync` hint keeps the URL's user 
 its password. Against the real SecantusDB server, started with --auth."""
 
 import logging
+import shlex
 
 import pytest
 from mongo_testserver import start_mongo_server
@@ -101,7 +102,7 @@ def test_sync_hint_keeps_the_user_and_sync_names_a_refused_login(
             ex.run()
     finally:
         auth_server.start()
-    hint = f"sacredlite sync --spool {spool} -m {url(auth_server, '***')}"
+    hint = f"sacredlite sync --spool {spool} -m {shlex.quote(url(auth_server, '***'))}"
     assert hint in caplog.text and PASSWORD not in caplog.text
     capsys.readouterr()
 
