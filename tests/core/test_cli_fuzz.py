@@ -81,6 +81,7 @@ def test_generated_command_lines_end_cleanly(experiment, tmp_path, generated):
         args += ["--capture=no"]
     err = io.StringIO()
     out = io.StringIO()
+    root_level = logging.getLogger().level  # -l changes the root logger's level, as in Sacred
     logging.disable(logging.CRITICAL)
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
@@ -92,6 +93,7 @@ def test_generated_command_lines_end_cleanly(experiment, tmp_path, generated):
                     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         logging.disable(logging.NOTSET)
+        logging.getLogger().setLevel(root_level)
     text = err.getvalue()
     assert code in (0, 1), (args, code, text)
     assert "Traceback" not in text, (args, text)
