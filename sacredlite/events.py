@@ -7,6 +7,7 @@ turns each into the Sacred-shaped observer call. Times are UTC-aware datetimes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,78 @@ RunId = int | str | None
 """A run's id: assigned by the first observer that returns one; ``None`` before that."""
 
 MetricSeries = dict[str, Any]
-"""One metric's new points: ``{"steps": [...], "values": [...], "timestamps": [datetime, ...],
-"name": name}`` (Sacred's shape, its name included)."""
+"""One metric's new points in Sacred's shape: ``{"steps": [...], "values": [...],
+"timestamps": [datetime, ...], "name": name}`` (what ``log_metrics`` observers receive)."""
+
+
+def _naive_utc_ms(stamp: float) -> datetime:
+    from datetime import timezone
+
+    return datetime.fromtimestamp(int(stamp * 1000) / 1000, timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoints:
+    """New points of one metric, stored compactly (what a run hands its observers).
+
+    Attributes:
+        name: the metric's name.
+        steps: a ``range`` when the steps count up by one (the common case), else a list.
+        values: an ``array('d')`` when every value is a float, else a list.
+        stamps: an ``array('d')`` of logging times, seconds since the epoch (UTC).
+
+    A million float points take 16 MB here, against some 100 MB as Python lists of objects.
+    Observers that want Sacred's shape get it from :meth:`as_sacred`.
+    """
+
+    name: str
+    steps: Sequence[Any]
+    values: Sequence[Any]
+    stamps: Sequence[float]
+
+    def __len__(self) -> int:
+        return len(self.stamps)
+
+    def timestamps(self) -> list[datetime]:
+        """The logging times as naive UTC datetimes at millisecond precision (BSON's),
+        one shared object per millisecond."""
+        result: list[datetime] = []
+        last_ms = -1
+        last = datetime.min
+        for stamp in self.stamps:
+            ms = int(stamp * 1000)
+            if ms != last_ms:
+                last_ms = ms
+                last = _naive_utc_ms(stamp)
+            result.append(last)
+        return result
+
+    def as_sacred(self) -> MetricSeries:
+        """The points in Sacred's ``log_metrics`` shape (lists; a new dict every call)."""
+        return {
+            "steps": list(self.steps),
+            "values": list(self.values),
+            "timestamps": self.timestamps(),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_sacred(cls, name: str, series: Mapping[str, Any]) -> MetricPoints:
+        """The points of Sacred's ``{"steps", "values", "timestamps"}`` (datetimes or
+        epoch seconds), e.g. from a user calling ``observer.log_metrics`` directly."""
+        stamps = [
+            _epoch(t) if isinstance(t, datetime) else float(t) for t in series.get("timestamps", [])
+        ]
+        return cls(name, list(series.get("steps", [])), list(series.get("values", [])), stamps)
+
+
+def _epoch(moment: datetime) -> float:
+    """Seconds since the epoch of *moment* (naive means UTC)."""
+    from datetime import timezone
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 class RunStatus(str, enum.Enum):
@@ -79,7 +150,7 @@ class MetricsLogged:
     """New metric points since the last flush, by metric name."""
 
     run_id: RunId
-    metrics: dict[str, MetricSeries]
+    metrics: dict[str, MetricPoints]
     info: dict[str, Any] = field(default_factory=dict)
 
 

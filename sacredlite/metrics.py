@@ -1,18 +1,20 @@
 """The in-process buffer behind ``log_scalar`` (internal).
 
 Logging a point appends to three per-metric columns (value, step, time) and does nothing
-else: no lock, no I/O, no per-call dict. The heartbeat drains the columns into batches of
-``{name: {"steps", "values", "timestamps"}}`` for the observers.
+else: no lock, no I/O, no per-call dict. The logging time goes into an ``array('d')`` (8
+bytes a point instead of a float object). The heartbeat drains the columns into batches of
+compact :class:`~sacredlite.events.MetricPoints`: steps that count up by one become a
+``range``, float values an ``array('d')``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import datetime, timezone
+from array import array
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .events import MetricSeries
+from .events import MetricPoints
 
 BATCH_POINTS = 100_000
 """Points per batch handed to observers: bounds the memory of one flush."""
@@ -21,22 +23,7 @@ LogScalar = Callable[[str, Any, "int | None"], None]
 """``log_scalar(metric_name, value, step=None)``."""
 
 _Appenders = tuple[Callable[[Any], None], Callable[[Any], None], Callable[[float], None]]
-_Columns = tuple[list[Any], list[Any], list[float]]
-
-
-def _datetimes(stamps: list[float]) -> list[datetime]:
-    """Convert epoch seconds to naive UTC datetimes (Sacred's) at millisecond precision
-    (BSON's), sharing one object per millisecond so writers format each time once."""
-    result = []
-    last_ms = -1
-    last: datetime | None = None
-    for stamp in stamps:
-        ms = int(stamp * 1000)
-        if ms != last_ms:
-            last_ms = ms
-            last = datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
-        result.append(last)
-    return result  # type: ignore[return-value]
+_Columns = tuple[list[Any], list[Any], "array[float]"]
 
 
 def _plain_numbers(values: list[Any]) -> list[Any]:
@@ -48,6 +35,14 @@ def _plain_numbers(values: list[Any]) -> list[Any]:
         v.item() if type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0 else v
         for v in values
     ]
+
+
+def _compact_values(values: list[Any]) -> Sequence[Any]:
+    """An ``array('d')`` when every value is exactly a float (one C pass to check), else
+    the list: an int stays an int, as Sacred stores it."""
+    if values and set(map(type, values)) == {float}:
+        return array("d", values)
+    return values
 
 
 class MetricsBuffer:
@@ -79,41 +74,36 @@ class MetricsBuffer:
         return log_scalar
 
     def _new_metric(self, name: str) -> _Appenders:
-        columns: _Columns = ([], [], [])
+        columns: _Columns = ([], [], array("d"))
         self._columns[name] = columns
         appenders = (columns[0].append, columns[1].append, columns[2].append)
         self._appenders[name] = appenders
         return appenders
 
-    def drain(self) -> list[dict[str, MetricSeries]]:
-        """Take the buffered points, resolve steps and times, and cut them into batches.
+    def drain(self) -> list[dict[str, MetricPoints]]:
+        """Take the buffered points, resolve the steps, and cut them into batches.
 
         Safe while another thread logs: points logged after a column's length was read
         stay for the next drain.
         """
-        batches: list[dict[str, MetricSeries]] = []
+        batches: list[dict[str, MetricPoints]] = []
         size = 0
-        batch: dict[str, MetricSeries] = {}
+        batch: dict[str, MetricPoints] = {}
         for name, (values, steps, stamps) in list(self._columns.items()):
             count = len(stamps)
             for start in range(0, count, BATCH_POINTS):
                 n = min(BATCH_POINTS, count - start)
-                series = {
-                    "steps": self._resolve_steps(name, _plain_numbers(steps[:n])),
-                    "values": _plain_numbers(values[:n]),
-                    "timestamps": _datetimes(stamps[:n]),
-                    "name": name,
-                }
-                del values[:n], steps[:n], stamps[:n]
                 if size + n > BATCH_POINTS and batch:
                     batches.append(batch)
                     batch, size = {}, 0
-                previous = batch.get(name)
-                if previous is None:
-                    batch[name] = series
-                else:
-                    for key in ("steps", "values", "timestamps"):
-                        previous[key].extend(series[key])
+                points = MetricPoints(
+                    name,
+                    self._resolve_steps(name, _plain_numbers(steps[:n])),
+                    _compact_values(_plain_numbers(values[:n])),
+                    stamps[:n],
+                )
+                del values[:n], steps[:n], stamps[:n]
+                batch[name] = _joined(batch.get(name), points)
                 size += n
         if batch:
             batches.append(batch)
@@ -126,25 +116,49 @@ class MetricsBuffer:
 
         entries: list[ScalarMetricLogEntry] = []
         for batch in self.drain():
-            for name, series in batch.items():
+            for name, points in batch.items():
                 entries.extend(
                     ScalarMetricLogEntry(name, step, stamp, value)
                     for step, stamp, value in zip(
-                        series["steps"], series["timestamps"], series["values"], strict=True
+                        points.steps, points.timestamps(), points.values, strict=True
                     )
                 )
         return entries
 
-    def _resolve_steps(self, name: str, steps: list[int | None]) -> list[int]:
-        """Replace ``None`` steps by the previous step + 1 (per metric, Sacred's rule)."""
+    def _resolve_steps(self, name: str, steps: list[Any]) -> Sequence[Any]:
+        """Replace ``None`` steps by the previous step + 1 (per metric, Sacred's rule); a
+        ``range`` when every step is implicit."""
         last = self._last_step.get(name, -1)
+        resolved: Sequence[Any]
         if all(step is None for step in steps):  # identity: a numpy step has no plain ==
-            resolved = list(range(last + 1, last + 1 + len(steps)))
+            resolved = range(last + 1, last + 1 + len(steps))
         else:
-            resolved = []
+            explicit = []
             for step in steps:
                 last = last + 1 if step is None else step
-                resolved.append(last)
+                explicit.append(last)
+            resolved = explicit
         if resolved:
             self._last_step[name] = resolved[-1]
         return resolved
+
+
+def _joined(first: MetricPoints | None, second: MetricPoints) -> MetricPoints:
+    """One metric's points of two drains in a batch as one (rare: a metric longer than a
+    batch's remainder)."""
+    if first is None:
+        return second
+
+    def join(a: Sequence[Any], b: Sequence[Any]) -> Sequence[Any]:
+        if isinstance(a, range) and isinstance(b, range) and a.stop == b.start:
+            return range(a.start, b.stop)
+        if isinstance(a, array) and isinstance(b, array) and a.typecode == b.typecode:
+            return a + b
+        return [*a, *b]
+
+    return MetricPoints(
+        first.name,
+        join(first.steps, second.steps),
+        join(first.values, second.values),
+        join(first.stamps, second.stamps),
+    )

@@ -28,6 +28,7 @@ from ..events import (
     ArtifactAdded,
     Event,
     Heartbeat,
+    MetricPoints,
     MetricsLogged,
     ResourceOpened,
     RunCompleted,
@@ -69,7 +70,13 @@ def _call_args(observer: Any, event: Event) -> tuple[str, dict[str, Any]]:
                 "result": event.result,
             }
         case MetricsLogged():
-            return "log_metrics", {"metrics_by_name": event.metrics, "info": event.info}
+            if callable(getattr(type(observer), "metrics_event", None)):
+                points = {
+                    name: p if isinstance(p, MetricPoints) else MetricPoints.from_sacred(name, p)
+                    for name, p in event.metrics.items()
+                }
+                return "metrics_event", {"points": points, "info": event.info}
+            return "log_metrics", {"metrics_by_name": _sacred_shape(event), "info": event.info}
         case ResourceOpened():
             return "resource_event", {"filename": event.filename}
         case ArtifactAdded():
@@ -86,6 +93,24 @@ def _call_args(observer: Any, event: Event) -> tuple[str, dict[str, Any]]:
         case RunFailed():
             return "failed_event", {"fail_time": event.time, "fail_trace": event.fail_trace}
     raise TypeError(f"not an event: {event!r}")  # pragma: no cover
+
+
+_SACRED_SHAPE: dict[int, tuple[MetricsLogged, dict[str, Any]]] = {}
+
+
+def _sacred_shape(event: MetricsLogged) -> dict[str, Any]:
+    """The event's points as Sacred's ``{name: {"steps", "values", "timestamps"}}`` lists,
+    made once per event however many observers want them."""
+    cached = _SACRED_SHAPE.get(id(event))
+    if cached is not None and cached[0] is event:
+        return cached[1]
+    shape = {
+        name: points.as_sacred() if isinstance(points, MetricPoints) else dict(points)
+        for name, points in event.metrics.items()
+    }
+    _SACRED_SHAPE.clear()  # only the latest event is ever asked for again
+    _SACRED_SHAPE[id(event)] = (event, shape)
+    return shape
 
 
 def _deliver(observer: Any, event: Event) -> Any:
@@ -180,6 +205,7 @@ class Dispatcher:
 
     def finish(self) -> None:
         """Retry what is pending once more, then join every observer."""
+        _SACRED_SHAPE.clear()
         for observer in self.observers:
             self._flush(observer, self._pending[id(observer)])
         for observer in self.observers:

@@ -15,8 +15,8 @@ def test_large_series_is_cut_into_bounded_batches():
     for i in range(total):
         log("loss", float(i))
     batches = buffer.drain()
-    assert [len(b["loss"]["steps"]) for b in batches] == [BATCH_POINTS, BATCH_POINTS, 5]
-    steps = [s for b in batches for s in b["loss"]["steps"]]
+    assert [len(b["loss"]) for b in batches] == [BATCH_POINTS, BATCH_POINTS, 5]
+    steps = [s for b in batches for s in b["loss"].steps]
     assert steps == list(range(total))
     assert buffer.drain() == []
 
@@ -30,7 +30,7 @@ def test_steps_continue_across_drains_and_explicit_steps():
     [first] = buffer.drain()
     log("acc", 0.3)
     [second] = buffer.drain()
-    assert first["acc"]["steps"] == [0, 10] and second["acc"]["steps"] == [11]
+    assert list(first["acc"].steps) == [0, 10] and list(second["acc"].steps) == [11]
 
 
 def test_draining_while_another_thread_logs_loses_nothing():
@@ -50,8 +50,30 @@ def test_draining_while_another_thread_logs_loses_nothing():
     values = []
     while not done.is_set():
         for batch in buffer.drain():
-            values.extend(batch.get("x", {}).get("values", []))
+            if "x" in batch:
+                values.extend(batch["x"].values)
     thread.join()
     for batch in buffer.drain():
-        values.extend(batch["x"]["values"])
+        values.extend(batch["x"].values)
     assert values == list(range(count))
+
+
+def test_points_are_compact_and_convert_to_sacreds_shape():
+    """Counting steps are a range and float values a typed array; an int stays an int;
+    Sacred's shape (lists, naive UTC datetimes at millisecond precision) comes on demand."""
+    from array import array
+
+    buffer = MetricsBuffer()
+    log = buffer.make_logger()
+    for i in range(3):
+        log("f", i / 2)
+    log("mixed", 1)
+    log("mixed", 2.5)
+    [batch] = buffer.drain()
+    floats, mixed = batch["f"], batch["mixed"]
+    assert floats.steps == range(3) and isinstance(floats.values, array)
+    assert list(mixed.values) == [1, 2.5] and type(mixed.values[0]) is int
+    sacred = floats.as_sacred()
+    assert sacred["steps"] == [0, 1, 2] and sacred["values"] == [0.0, 0.5, 1.0]
+    stamp = sacred["timestamps"][0]
+    assert stamp.tzinfo is None and stamp.microsecond % 1000 == 0
