@@ -1,14 +1,16 @@
 """The in-process buffer behind ``log_scalar`` (internal).
 
 Logging a point appends to three per-metric columns (value, step, time) and does nothing
-else: no lock, no I/O, no per-call dict. The logging time goes into an ``array('d')`` (8
-bytes a point instead of a float object). The heartbeat drains the columns into batches of
-compact :class:`~sacredlite.events.MetricPoints`: steps that count up by one become a
-``range``, float values an ``array('d')``.
+else: no lock, no I/O, no per-call dict. Times, and values while they are all floats, go
+into ``array('d')`` columns (8 bytes a point instead of a 32-byte float object in a list);
+the first value of another type turns that metric's value column into a list. The
+heartbeat drains the columns into batches of compact
+:class:`~sacredlite.events.MetricPoints`: steps that count up by one become a ``range``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -22,8 +24,9 @@ BATCH_POINTS = 100_000
 LogScalar = Callable[[str, Any, "int | None"], None]
 """``log_scalar(metric_name, value, step=None)``."""
 
-_Appenders = tuple[Callable[[Any], None], Callable[[Any], None], Callable[[float], None]]
-_Columns = tuple[list[Any], list[Any], "array[float]"]
+_Appenders = tuple[Callable[[Any], None], Callable[[Any], None], Callable[[float], None], bool]
+"""A metric's ``(add value, add step, add time, values are an array of floats)``."""
+_Columns = tuple["list[Any] | array[float]", list[Any], "array[float]"]
 
 
 def _plain_numbers(values: list[Any]) -> list[Any]:
@@ -52,6 +55,7 @@ class MetricsBuffer:
         self._appenders: dict[str, _Appenders] = {}
         self._columns: dict[str, _Columns] = {}
         self._last_step: dict[str, int] = {}
+        self._lock = threading.Lock()  # a drain and a column change; never the hot path
         self.log_scalar: LogScalar = self.make_logger()
         """``log_scalar(metric_name, value, step=None)``: the hot path, a closure."""
 
@@ -60,13 +64,17 @@ class MetricsBuffer:
         (about 7% more calls/s in bench/log_scalar.py than a method)."""
         get_appenders = self._appenders.get
         new_metric = self._new_metric
+        widen = self._widen
         now = time.time
+        floating = float
 
         def log_scalar(metric_name: str, value: Any, step: int | None = None) -> None:
             appenders = get_appenders(metric_name)
             if appenders is None:
                 appenders = new_metric(metric_name)
-            add_value, add_step, add_stamp = appenders
+            add_value, add_step, add_stamp, floats = appenders
+            if floats and type(value) is not floating:
+                add_value = widen(metric_name)
             add_value(value)
             add_step(step)
             add_stamp(now())  # appended last: a drain takes only points whose time is there
@@ -74,11 +82,23 @@ class MetricsBuffer:
         return log_scalar
 
     def _new_metric(self, name: str) -> _Appenders:
-        columns: _Columns = ([], [], array("d"))
+        columns: _Columns = (array("d"), [], array("d"))
+        return self._install(name, columns)
+
+    def _install(self, name: str, columns: _Columns) -> _Appenders:
         self._columns[name] = columns
-        appenders = (columns[0].append, columns[1].append, columns[2].append)
+        values, steps, stamps = columns
+        appenders = (values.append, steps.append, stamps.append, isinstance(values, array))
         self._appenders[name] = appenders
         return appenders
+
+    def _widen(self, name: str) -> Callable[[Any], None]:
+        """Turn *name*'s value column from floats into a list (a value of another type
+        came); return its new ``append``. Called by the logging thread itself."""
+        with self._lock:
+            values, steps, stamps = self._columns[name]
+            plain = values.tolist() if isinstance(values, array) else values
+            return self._install(name, (plain, steps, stamps))[0]
 
     def drain(self) -> list[dict[str, MetricPoints]]:
         """Take the buffered points, resolve the steps, and cut them into batches.
@@ -86,6 +106,10 @@ class MetricsBuffer:
         Safe while another thread logs: points logged after a column's length was read
         stay for the next drain.
         """
+        with self._lock:
+            return self._drain_locked()
+
+    def _drain_locked(self) -> list[dict[str, MetricPoints]]:
         batches: list[dict[str, MetricPoints]] = []
         size = 0
         batch: dict[str, MetricPoints] = {}
@@ -96,10 +120,11 @@ class MetricsBuffer:
                 if size + n > BATCH_POINTS and batch:
                     batches.append(batch)
                     batch, size = {}, 0
+                taken = values[:n]
                 points = MetricPoints(
                     name,
                     self._resolve_steps(name, _plain_numbers(steps[:n])),
-                    _compact_values(_plain_numbers(values[:n])),
+                    taken if isinstance(taken, array) else _compact_values(_plain_numbers(taken)),
                     stamps[:n],
                 )
                 del values[:n], steps[:n], stamps[:n]

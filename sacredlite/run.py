@@ -34,7 +34,7 @@ from .events import (
     RunStarted,
     RunStatus,
 )
-from .metrics import MetricsBuffer
+from .metrics import LogScalar, MetricsBuffer
 
 if TYPE_CHECKING:
     import logging
@@ -152,13 +152,16 @@ class Run:
         self._whole_text_filter: Callable[[str], str] | None = None
 
     # -- public API used inside the run ---------------------------------------------------
-    def log_scalar(self, metric_name: str, value: Any, step: int | None = None) -> None:
-        """Record *value* for *metric_name* at *step* (default: the previous step + 1).
+    @property
+    def log_scalar(self) -> LogScalar:
+        """``log_scalar(metric_name, value, step=None)``: record *value* for *metric_name* at
+        *step* (default: the previous step + 1).
 
         Cheap: it appends to per-metric buffers; observers receive the points at the next
-        heartbeat.
+        flush or heartbeat. The attribute is the buffer's own function (no method layer in
+        between: a tight loop doing ``log = _run.log_scalar`` calls it directly).
         """
-        self._metrics.log_scalar(metric_name, value, step)
+        return self._metrics.log_scalar
 
     def add_artifact(
         self,
