@@ -69,10 +69,14 @@ def test_points_are_compact_and_convert_to_sacreds_shape():
         log("f", i / 2)
     log("mixed", 1)
     log("mixed", 2.5)
+    log("late", 0.5)
+    log("late", 3)  # an int after floats stays an int
+    log("late", "text")
     [batch] = buffer.drain()
-    floats, mixed = batch["f"], batch["mixed"]
+    floats, mixed, late = batch["f"], batch["mixed"], batch["late"]
     assert floats.steps == range(3) and isinstance(floats.values, array)
     assert list(mixed.values) == [1, 2.5] and type(mixed.values[0]) is int
+    assert list(late.values) == [0.5, 3, "text"] and type(late.values[1]) is int
     sacred = floats.as_sacred()
     assert sacred["steps"] == [0, 1, 2] and sacred["values"] == [0.0, 0.5, 1.0]
     stamp = sacred["timestamps"][0]
