@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sacredlite"
 CORE = ("experiment", "ingredient", "run", "cli", "initialize", "captured", "commands")
-LOWER = ("config", "info", "observers", "store", "capture")
+LOWER = ("config", "info", "observers", "store", "capture", "formats")
 READERS = ("sacredlite.board.app", "sacredlite.store", "sacredlite.query")
 
 
@@ -61,3 +61,16 @@ def test_readers_do_not_load_the_experiment_machinery(reader):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_formats_are_the_bottom_layer():
+    """The stored formats import nothing of the layers above them (observers, store, board,
+    info, config, capture, worker): those write and read through the formats."""
+    above = ("observers", "store", "board", "info", "config", "capture", "worker", "query")
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in _imported(path) if name.split(".")[1:2] and name.split(".")[1] in above
+        )
+        for path in _modules("formats")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -54,24 +54,11 @@ _NOT_RECORDED = frozenset(
 )
 
 
-def _new_md5() -> Any:
-    # The builtin _md5 imports in 0.4 ms; hashlib (OpenSSL bindings) takes 3 ms of the
-    # start-up budget.
-    try:
-        from _md5 import md5  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - Python builds without the builtin module
-        from hashlib import md5
-    return md5()
-
-
 def get_digest(filename: str) -> str:
     """Return the md5 hex digest of a file's content (Sacred's source digest)."""
-    digest = _new_md5()
-    with open(filename, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    hexdigest: str = digest.hexdigest()
-    return hexdigest
+    from ..formats._io import md5_file
+
+    return md5_file(filename)
 
 
 class Source:
