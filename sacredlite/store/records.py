@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import SacredliteError
+from ..events import RunStatus
 
 Record = dict[str, Any]
 """One run in Sacred's run-document shape (see the module docstring)."""
@@ -88,12 +89,12 @@ def parse_time(value: Any) -> datetime | None:
 def derived_status(record: Record, now: datetime | None = None) -> str:
     """Return the status to show: the stored one, or PROBABLY_DEAD for a stale RUNNING run."""
     status = str(record.get("status") or "UNKNOWN")
-    if status != "RUNNING":
+    if status != RunStatus.RUNNING:
         return status
     beat = record.get("heartbeat") or record.get("start_time")
     now = now or datetime.now(timezone.utc)
     if isinstance(beat, datetime) and now - beat > DEAD_AFTER:
-        return "PROBABLY_DEAD"
+        return RunStatus.PROBABLY_DEAD.value
     return status
 
 
@@ -105,7 +106,7 @@ def duration(record: Record, now: datetime | None = None) -> float | None:
     end = record.get("stop_time")
     if not isinstance(end, datetime):
         status = derived_status(record, now)
-        end = record.get("heartbeat") if status != "RUNNING" else None
+        end = record.get("heartbeat") if status != RunStatus.RUNNING else None
         end = end if isinstance(end, datetime) else (now or datetime.now(timezone.utc))
     return (end - start).total_seconds()
 
