@@ -144,6 +144,7 @@ class Run:
         self._beat_lock = threading.Lock()
         self._beat_key: int | None = None
         self._flush_key: int | None = None
+        self._sampler: Any = None  # system/ metrics at each scheduled heartbeat
         self._fast: list[Any] = []  # observers with a flush_interval below the beat interval
         self._slow: list[Any] = []  # the others: they get everything at the heartbeat
         self._slow_pending: list[dict[str, Any]] = []  # metrics the slow ones have not got yet
@@ -448,6 +449,12 @@ class Run:
         ]
         self._slow = [o for o in self.observers if all(o is not f for f in self._fast)]
         if self.beat_interval > 0:
+            from .settings import SETTINGS
+
+            if SETTINGS.SYSTEM_METRICS:
+                from .system_metrics import SystemSampler
+
+                self._sampler = SystemSampler()
             self._beat_key = SCHEDULER.add(self._scheduled_beat, self.beat_interval)
         if self._fast:
             fastest = min(flushes[id(o)] for o in self._fast)  # type: ignore[type-var]
@@ -455,6 +462,9 @@ class Run:
 
     def _scheduled_beat(self) -> None:
         try:
+            if self._sampler is not None:
+                for name, value in self._sampler.sample().items():
+                    self._metrics.log_scalar(name, value, None)
             self._beat()
         except Exception:  # noqa: BLE001 - the heartbeat must never kill the run
             self.run_logger.exception("Heartbeat of run %s failed", self._id)

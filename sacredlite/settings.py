@@ -75,6 +75,9 @@ _DEFAULTS: dict[str, Any] = {
     # beyond Sacred: seconds the end of a run waits while an observer's database takes no
     # write (it is unreachable) before leaving the rest in its spool for `sacredlite sync`
     "DEFAULT_JOIN_TIMEOUT": 5.0,
+    # beyond Sacred: log the run's CPU %, memory and the host's GPUs as system/... metrics at
+    # every heartbeat
+    "SYSTEM_METRICS": True,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {

@@ -46,6 +46,7 @@ def test_sacreds_keys_are_all_there():
         "DISCOVER_SOURCES",
         "DEFAULT_BEAT_INTERVAL",
         "DEFAULT_JOIN_TIMEOUT",
+        "SYSTEM_METRICS",
     }
     assert set(SETTINGS.CONFIG) == {
         "ENFORCE_KEYS_MONGO_COMPATIBLE",
