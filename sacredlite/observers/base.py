@@ -155,7 +155,9 @@ def check_observer(observer: Any) -> None:
     import inspect
 
     name = type(observer).__name__
-    known = set(EVENT_METHODS) | {"join"}
+    # metrics_event(points, info): the compact form of log_metrics that built-in observers
+    # may define (the dispatcher prefers it)
+    known = set(EVENT_METHODS) | {"join", "metrics_event"}
     for attr in dir(type(observer)):
         if attr.endswith("_event") and attr not in known and not attr.startswith("_"):
             raise ObserverError(
