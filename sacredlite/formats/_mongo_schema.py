@@ -24,8 +24,7 @@ __all__ = [
     "artifact_filename",
     "ended_fields",
     "experiment_files",
-    "queued_document",
-    "started_document",
+    "run_document",
 ]
 
 VERSION = "MongoObserver-0.7.0"
@@ -111,21 +110,25 @@ class Collections:
         return names
 
 
-def started_document(
+def run_document(
     experiment: dict[str, Any],
     command: str,
     host: dict[str, Any],
-    start_time: Any,
+    time: Any,
     config: Any,
     meta: dict[str, Any],
+    *,
+    queued: bool = False,
 ) -> dict[str, Any]:
-    """Return a new RUNNING run's document: Sacred's fields, nothing else."""
-    return {
+    """Return a new run's document: Sacred's fields, nothing else, for a run that starts at
+    *time*; a QUEUED run's (*queued*) records, beyond Sacred, when it was queued
+    (``queue_time``), and gets Sacred's other fields when a worker starts it."""
+    doc = {
         "experiment": dict(experiment),
         "format": VERSION,
         "command": command,
         "host": dict(host),
-        "start_time": start_time,
+        "start_time": time,
         "config": config,
         "meta": meta,
         "status": RunStatus.RUNNING.value,
@@ -135,26 +138,10 @@ def started_document(
         "info": {},
         "heartbeat": None,
     }
-
-
-def queued_document(
-    experiment: dict[str, Any],
-    command: str,
-    host: dict[str, Any],
-    queue_time: Any,
-    config: Any,
-    meta: dict[str, Any],
-) -> dict[str, Any]:
-    """Return a QUEUED run's document; beyond Sacred it records ``queue_time``."""
-    return {
-        "experiment": dict(experiment),
-        "command": command,
-        "host": dict(host),
-        "config": config,
-        "meta": meta,
-        "status": RunStatus.QUEUED.value,
-        "queue_time": queue_time,
-    }
+    if not queued:
+        return doc
+    kept = ("experiment", "command", "host", "config", "meta", "status")
+    return {**{k: doc[k] for k in kept}, "status": RunStatus.QUEUED.value, "queue_time": time}
 
 
 def ended_fields(

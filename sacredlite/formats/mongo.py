@@ -107,8 +107,7 @@ from ._mongo_schema import apply_set as apply_set
 from ._mongo_schema import artifact_filename as artifact_filename
 from ._mongo_schema import ended_fields as ended_fields
 from ._mongo_schema import experiment_files as experiment_files
-from ._mongo_schema import queued_document as queued_document
-from ._mongo_schema import started_document as started_document
+from ._mongo_schema import run_document as run_document
 from ._mongo_url import GRAMMAR as GRAMMAR
 from ._mongo_url import describe_access_error as describe_access_error
 from ._mongo_url import describe_client as describe_client
@@ -177,15 +176,14 @@ __all__ = [
     "new_warner",
     "parse_mongo_db_arg",
     "parse_mongo_option",
-    "queued_document",
     "read_captured_out",
     "read_metric",
     "redact_url",
     "release",
     "retrying",
+    "run_document",
     "safe_keys",
     "split_credentials",
-    "started_document",
     "storable",
     "stored",
     "summary",

@@ -11,40 +11,27 @@ The observer works on any collections that speak pymongo's ``Collection`` API
 raises from the event that made it, and a failed final save leaves
 ``sacred_mongo_fail_<id>_*.pickle`` in ``failure_dir``.
 
-Beyond Sacred:
+Beyond Sacred (what is stored beyond Sacred's schema is listed in the format's module):
 
 * Nothing is lost when the database goes away. A write that fails is kept, in order,
   with every later one, in a spool on disk (``spool_dir``, else ``failure_dir``, else
   ``./.sacredlite-spool``) and stored when the database is back, at the end of the run,
   or by ``sacredlite sync``. The error raised is marked as kept
   (:func:`~sacredlite.observers.base.mark_event_kept`), so the run's dispatcher warns
-  once and does not send the event again.
-* Run ids are allocated atomically, so any number of processes never collide, and a
-  source file is stored once per content even when many runs start at the same moment.
-* Every value is made storable before it is sent
-  (:func:`~sacredlite.formats.mongo.storable`): what BSON refuses (``2**100``, a lone
-  surrogate, a non-string key, an object jsonpickle cannot flatten) is stored as its
+  once and does not send the event again. The end of a run waits for an unreachable
+  database at most ``join_timeout`` seconds without a write getting through, then logs
+  the ``sacredlite sync`` command that stores the rest.
+* Every value is made storable before it is sent: what BSON refuses is stored as its
   string form, with one warning naming it, so a run never stays RUNNING over one value.
   The final status is written apart from the result.
-* The end of a run waits for an unreachable database at most ``join_timeout`` seconds
-  without a write getting through (``SETTINGS.DEFAULT_JOIN_TIMEOUT``), then leaves the
-  rest in the spool and logs the ``sacredlite sync`` command that stores it.
-* Updates ``$set`` single fields and never replace the document: Omniboard's
-  ``omniboard.tags`` and ``omniboard.notes`` survive.
-* No document reaches the 16 MB limit: long captured output and long metric series
-  overflow into ``<runs>_output`` and ``<metrics>_overflow``; :func:`read_captured_out` and
-  :func:`read_metric` reassemble them.
 * New metric points arrive compactly (:meth:`MongoObserver.metrics_event`) and become
   Python lists one ``$push/$each`` batch at a time.
-* A repository's uncommitted ``diff`` is stored in GridFS (``filename`` ``gitdiff://<commit>``,
-  deduplicated by ``md5``) and replaced by ``"diff_file_id"`` in ``experiment.repositories``.
 * If the database is unreachable when a run starts, :class:`ObserverError` says so in one
   line, naming the host but never the password.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import warnings
 import weakref
@@ -69,9 +56,8 @@ from ..formats.mongo import (
     describe_client,
     describe_hosts,
     ended_fields,
-    queued_document,
     redact_url,
-    started_document,
+    run_document,
     stored,
 )
 from ..formats.mongo import force_bson_encodeable as force_bson_encodeable
@@ -82,7 +68,6 @@ from ..formats.mongo import read_metric as read_metric
 from .base import RunObserver
 from .mongo_errors import close_quietly, guard, save_failed_run
 from .mongo_run import MongoRun, RunSettings
-from .spool import DEFAULT_SPOOL_DIR
 
 if TYPE_CHECKING:  # at run time, __getattr__ (at the end) imports it on first use
     from .mongo_queued import QueuedMongoObserver as QueuedMongoObserver
@@ -293,18 +278,6 @@ class MongoObserver(RunObserver):
             "join_timeout": join_timeout,
         }
 
-    def _resolved_join_timeout(self) -> float:
-        """The wait at the end: the argument, else ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` (read
-        as the run starts, like the core's other settings)."""
-        timeout = (self._queue_options or {}).get("join_timeout")
-        if timeout is None:
-            timeout = self.join_timeout
-        if timeout is None:
-            from ..settings import SETTINGS
-
-            timeout = SETTINGS.DEFAULT_JOIN_TIMEOUT
-        return float(timeout)
-
     @property
     def spool_path(self) -> str | None:
         """The spool file holding writes not yet stored, if any."""
@@ -333,7 +306,7 @@ class MongoObserver(RunObserver):
         """
         if self.overwrite is not None:
             raise ObserverError("Cannot overwrite a run with a QUEUED run: drop overwrite.")
-        doc = queued_document(ex_info, command, host_info, queue_time, config, meta_info)
+        doc = run_document(ex_info, command, host_info, queue_time, config, meta_info, queued=True)
         return self._begin(doc, _id)
 
     def started_event(
@@ -347,21 +320,19 @@ class MongoObserver(RunObserver):
         _id: Any,
     ) -> Any:
         """Store the new run document (Sacred's fields, nothing else) and return its id."""
-        doc = started_document(ex_info, command, host_info, start_time, config, meta_info)
+        doc = run_document(ex_info, command, host_info, start_time, config, meta_info)
         return self._begin(doc, _id)
 
     def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
         if self._run is not None and self.overwrite is not None:
             raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
-        queue = self._queue_options or {}
-        settings = RunSettings(
+        settings = RunSettings.resolve(
             hosts=self.hosts,
             sync_target=self._sync_target,
-            spool_dir=os.path.abspath(self.spool_dir or DEFAULT_SPOOL_DIR),
-            queued=self._queue_options is not None,
-            interval=queue.get("interval", 20.0),
-            retry_interval=queue.get("retry_interval", self.retry_interval),
-            join_timeout=self._resolved_join_timeout(),
+            spool_dir=self.spool_dir,
+            queue=self._queue_options,
+            retry_interval=self.retry_interval,
+            join_timeout=self.join_timeout,
             output_limit=self.output_limit,
             metric_part_points=self.metric_part_points,
         )
@@ -419,12 +390,6 @@ class MongoObserver(RunObserver):
         Without *content_type*, it is guessed from the file name and the guess is printed,
         as Sacred prints it.
         """
-        if content_type is None:
-            content_type = mimetypes.guess_type(filename)[0]
-            if content_type is not None:
-                print(f"Added {content_type} as content-type of artifact {filename}.")
-            else:
-                print(f"Failed to detect content-type automatically for artifact {filename}.")
         self._current().artifact(name, filename, metadata, content_type)
 
     # -- the end -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ its :class:`~.mongo_writer.Writer`, which stores them or keeps them in the run's
 from __future__ import annotations
 
 import contextlib
+import mimetypes
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -42,7 +43,7 @@ from ..formats.mongo import (
 from .base import event_was_kept, mark_event_kept
 from .mongo_errors import guard
 from .mongo_writer import Writer
-from .spool import Spool
+from .spool import DEFAULT_SPOOL_DIR, Spool
 
 __all__ = ["MongoRun", "RunSettings"]
 
@@ -75,6 +76,50 @@ class RunSettings:
     join_timeout: float
     output_limit: int
     metric_part_points: int
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        hosts: str,
+        sync_target: str,
+        spool_dir: str | os.PathLike[str] | None,
+        queue: dict[str, Any] | None,
+        retry_interval: float,
+        join_timeout: float | None,
+        output_limit: int,
+        metric_part_points: int,
+    ) -> RunSettings:
+        """Return the settings of a run starting now.
+
+        Args:
+            queue: the queued mode's ``interval``, ``retry_interval`` and
+                ``join_timeout`` (they win), or ``None`` for the direct mode.
+            spool_dir: the spool directory (default ``./.sacredlite-spool``).
+            join_timeout: the observer's; without one (nor the queue's),
+                ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` as it is now.
+            hosts, sync_target, retry_interval, output_limit, metric_part_points: as the
+                attributes.
+        """
+        options = queue or {}
+        timeout = options.get("join_timeout")
+        if timeout is None:
+            timeout = join_timeout
+        if timeout is None:
+            from ..settings import SETTINGS
+
+            timeout = SETTINGS.DEFAULT_JOIN_TIMEOUT
+        return cls(
+            hosts=hosts,
+            sync_target=sync_target,
+            spool_dir=os.path.abspath(spool_dir or DEFAULT_SPOOL_DIR),
+            queued=queue is not None,
+            interval=options.get("interval", 20.0),
+            retry_interval=options.get("retry_interval", retry_interval),
+            join_timeout=float(timeout),
+            output_limit=output_limit,
+            metric_part_points=metric_part_points,
+        )
 
 
 class MongoRun:
@@ -247,7 +292,17 @@ class MongoRun:
         self.submit([op], {"resources": [list(r) for r in self.resources]})
 
     def artifact(self, name: str, filename: str, metadata: Any, content_type: str | None) -> None:
-        """Store an artifact in GridFS and list it in ``artifacts``."""
+        """Store an artifact in GridFS and list it in ``artifacts``.
+
+        Without *content_type*, it is guessed from the file name and the guess is printed,
+        as Sacred prints it.
+        """
+        if content_type is None:
+            content_type = mimetypes.guess_type(filename)[0]
+            if content_type is not None:
+                print(f"Added {content_type} as content-type of artifact {filename}.")
+            else:
+                print(f"Failed to detect content-type automatically for artifact {filename}.")
         file_id = ObjectId()
         self.artifacts.append({"name": name, "file_id": file_id})
         op = StoreFile(
