@@ -211,7 +211,15 @@ def describe(op: Op, seq: int | None = None) -> str:
     return f"write {'?' if seq is None else seq} ({what})"
 
 
-_NOUNS = {"metric_push": "metric batch", "set": "update", "file": "file", "start": "run"}
+_NOUNS = {
+    "start": "run",
+    "set": "update",
+    "file": "file",
+    "metric_new": "new metric",
+    "metric_push": "metric batch",
+    "out_chunk": "output chunk",
+    "out_reset": "output reset",
+}
 
 
 def summary(ops: Iterable[Op]) -> str:
