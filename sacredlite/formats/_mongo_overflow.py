@@ -1,11 +1,12 @@
-"""Metric series and captured output past MongoDB's 16 MB limit: written in parts, read back
-whole (internal; the format is documented in :mod:`sacredlite.formats.mongo`).
+"""Metric series and captured output past MongoDB's 16 MB limit, written in parts (internal;
+the format is documented in :mod:`sacredlite.formats.mongo`, :mod:`._mongo_read` joins the
+parts again).
 
 * :class:`MetricSeries` turns new points into :class:`~._mongo_ops.PushMetric` operations:
   the Sacred metric document takes the first ``part_points`` points, later ones go to part
-  documents of ``<metrics>_overflow``. :func:`read_metric` joins them again.
+  documents of ``<metrics>_overflow``.
 * :class:`OutputTail` keeps the run document's ``captured_out`` bounded: older text moves to
-  chunk documents of ``<runs>_output``. :func:`read_captured_out` joins them again.
+  chunk documents of ``<runs>_output``.
 """
 
 from __future__ import annotations
@@ -17,16 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ._mongo_ops import NewMetric, Op, OutputChunk, PushMetric, ResetOutput
-from ._mongo_schema import Collections
 
-__all__ = [
-    "METRIC_FIELDS",
-    "MetricSeries",
-    "OutputTail",
-    "ms_datetimes",
-    "read_captured_out",
-    "read_metric",
-]
+__all__ = ["METRIC_FIELDS", "MetricSeries", "OutputTail", "ms_datetimes"]
 
 METRIC_FIELDS = ("steps", "values", "timestamps")
 """The columns of a metric document (Sacred's)."""
@@ -182,71 +175,3 @@ class OutputTail:
             fields["sacredlite.output_collection"] = collection
         fields["captured_out"] = self._tail
         return ops, fields
-
-
-def read_captured_out(db: Any, run_doc: dict[str, Any]) -> str:
-    """Return a run's whole captured output, reassembled from its overflow chunks.
-
-    Args:
-        db: the pymongo ``Database`` holding the run.
-        run_doc: the run document (at least ``_id``, ``captured_out`` and ``sacredlite``).
-    """
-    tail = run_doc.get("captured_out") or ""
-    meta = run_doc.get("sacredlite") or {}
-    start = int(meta.get("captured_out_start") or 0)
-    if not start:
-        return str(tail)
-    chunks = db[meta.get("output_collection") or Collections().output].find(
-        {"run_id": run_doc["_id"]}, {"text": 1, "start": 1}
-    )
-    pieces: list[str] = []
-    length = 0
-    for chunk in sorted(chunks, key=lambda c: c["start"]):
-        if chunk["start"] > length:
-            missing = chunk["start"] - length
-            pieces.append(f"\n[... {missing} characters missing ...]\n")
-        elif chunk["start"] < length:
-            continue
-        pieces.append(chunk["text"])
-        length = chunk["start"] + len(chunk["text"])
-    if length < start:
-        pieces.append(f"\n[... {start - length} characters missing ...]\n")
-    text = "".join(pieces)
-    if length > start:  # chunks reach into the kept tail: drop the overlap
-        text = text[: len(text) - (length - start)]
-    return text + str(tail)
-
-
-def read_metric(
-    db: Any,
-    run_id: Any,
-    name: str,
-    metrics_collection: str = "metrics",
-    fields: Sequence[str] = METRIC_FIELDS,
-) -> dict[str, list[Any]] | None:
-    """Return one metric of a run as ``{"steps", "values", "timestamps"}``, all parts joined.
-
-    Args:
-        db: the pymongo ``Database``.
-        run_id: the run's ``_id``.
-        name: the metric's name.
-        metrics_collection: the metrics collection (``<prefix>_metrics`` with a prefix).
-        fields: the columns to read (decoding a million BSON dates is most of the cost of
-            a long metric: leave ``timestamps`` out when they are not needed).
-
-    Returns:
-        The series (the *fields* only), or ``None`` if the run has no such metric.
-    """
-    projection = {key: 1 for key in (*fields, "sacredlite_parts")}
-    main = db[metrics_collection].find_one({"run_id": run_id, "name": name}, projection)
-    if main is None:
-        return None
-    series = {key: list(main.get(key, [])) for key in fields}
-    if main.get("sacredlite_parts"):
-        parts = db[Collections(metrics=metrics_collection).overflow].find(
-            {"_id.metric_id": main["_id"]}, {key: 1 for key in fields}
-        )
-        for part in sorted(parts, key=lambda p: p["_id"]["part"]):
-            for key in series:
-                series[key].extend(part.get(key, []))
-    return series

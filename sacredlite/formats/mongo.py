@@ -92,12 +92,17 @@ from ._mongo_overflow import METRIC_FIELDS as METRIC_FIELDS
 from ._mongo_overflow import MetricSeries as MetricSeries
 from ._mongo_overflow import OutputTail as OutputTail
 from ._mongo_overflow import ms_datetimes as ms_datetimes
-from ._mongo_overflow import read_captured_out as read_captured_out
-from ._mongo_overflow import read_metric as read_metric
 from ._mongo_queue import QueuedRun as QueuedRun
 from ._mongo_queue import claim_next as claim_next
 from ._mongo_queue import fail_unrunnable as fail_unrunnable
 from ._mongo_queue import release as release
+from ._mongo_read import ARTIFACTS as ARTIFACTS
+from ._mongo_read import SOURCES as SOURCES
+from ._mongo_read import artifact_files as artifact_files
+from ._mongo_read import read_captured_out as read_captured_out
+from ._mongo_read import read_metric as read_metric
+from ._mongo_read import source_files as source_files
+from ._mongo_read import with_diffs as with_diffs
 from ._mongo_schema import OMNIBOARD_NOTES as OMNIBOARD_NOTES
 from ._mongo_schema import OMNIBOARD_TAGS as OMNIBOARD_TAGS
 from ._mongo_schema import RESERVED_COLLECTIONS as RESERVED_COLLECTIONS
@@ -131,6 +136,7 @@ METRIC_PART_POINTS = 200_000
 """Points per metric document (about 9 MB) before later points go to overflow parts."""
 
 __all__ = [
+    "ARTIFACTS",
     "BATCH_TOKENS_KEPT",
     "GRAMMAR",
     "METRIC_FIELDS",
@@ -139,6 +145,7 @@ __all__ = [
     "OMNIBOARD_TAGS",
     "OUTPUT_LIMIT",
     "RESERVED_COLLECTIONS",
+    "SOURCES",
     "VERSION",
     "Collections",
     "Executor",
@@ -156,6 +163,7 @@ __all__ = [
     "Target",
     "apply_set",
     "artifact_filename",
+    "artifact_files",
     "bson_value",
     "claim_next",
     "delete_run",
@@ -183,9 +191,11 @@ __all__ = [
     "retrying",
     "run_document",
     "safe_keys",
+    "source_files",
     "split_credentials",
     "storable",
     "stored",
     "summary",
     "to_record",
+    "with_diffs",
 ]

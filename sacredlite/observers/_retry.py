@@ -17,10 +17,21 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["END_RETRY_INTERVAL", "RetryLoop"]
+__all__ = ["END_RETRY_INTERVAL", "RetryLoop", "join_timeout"]
 
 END_RETRY_INTERVAL = 0.25
 """Seconds between attempts while the end of a run waits (at most ``retry_interval``)."""
+
+
+def join_timeout(*given: float | None) -> float:
+    """Return the first of *given* that is set, else ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` (read
+    now: as the run starts, like the core's other settings)."""
+    for value in given:
+        if value is not None:
+            return float(value)
+    from ..settings import SETTINGS
+
+    return float(SETTINGS.DEFAULT_JOIN_TIMEOUT)
 
 
 class RetryLoop:

@@ -40,6 +40,7 @@ from ..formats.mongo import (
     storable,
     stored,
 )
+from ._retry import join_timeout as resolve_join_timeout
 from .base import event_was_kept, mark_event_kept
 from .mongo_errors import guard
 from .mongo_writer import Writer
@@ -102,13 +103,6 @@ class RunSettings:
                 attributes.
         """
         options = queue or {}
-        timeout = options.get("join_timeout")
-        if timeout is None:
-            timeout = join_timeout
-        if timeout is None:
-            from ..settings import SETTINGS
-
-            timeout = SETTINGS.DEFAULT_JOIN_TIMEOUT
         return cls(
             hosts=hosts,
             sync_target=sync_target,
@@ -116,7 +110,7 @@ class RunSettings:
             queued=queue is not None,
             interval=options.get("interval", 20.0),
             retry_interval=options.get("retry_interval", retry_interval),
-            join_timeout=float(timeout),
+            join_timeout=resolve_join_timeout(options.get("join_timeout"), join_timeout),
             output_limit=output_limit,
             metric_part_points=metric_part_points,
         )

@@ -42,7 +42,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ._retry import RetryLoop
+from ._retry import RetryLoop, join_timeout
 from .base import RunObserver
 
 __all__ = ["QueueObserver"]
@@ -209,7 +209,7 @@ class QueueObserver(RunObserver):
             if callable(join):
                 join()
             return
-        timeout = self._resolved_join_timeout()
+        timeout = join_timeout(self._join_timeout)
         self._loop.finish(timeout)
         if self._queue:
             logger.warning(
@@ -220,13 +220,6 @@ class QueueObserver(RunObserver):
             )
             if not self._loop.is_alive():  # else the thread still holds one
                 self._queue.clear()
-
-    def _resolved_join_timeout(self) -> float:
-        if self._join_timeout is not None:
-            return float(self._join_timeout)
-        from ..settings import SETTINGS
-
-        return float(SETTINGS.DEFAULT_JOIN_TIMEOUT)
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("__") or item == "_covered_observer":

@@ -27,17 +27,22 @@ try:
     import pymongo.errors
 
     from ..formats.mongo import (
+        ARTIFACTS,
         OMNIBOARD_NOTES,
         OMNIBOARD_TAGS,
+        SOURCES,
         Collections,
         Target,
+        artifact_files,
         delete_run,
         describe_access_error,
         describe_hosts,
         read_captured_out,
         read_metric,
         redact_url,
+        source_files,
         split_credentials,
+        with_diffs,
     )
 except ImportError:  # pragma: no cover - pymongo is a dependency
     raise StoreError("Reading MongoDB needs pymongo: pip install pymongo.") from None
@@ -184,20 +189,8 @@ class MongoStore(RunStore):
     def run(self, run_id: RunId) -> Record:
         """Return the full record of a run (captured output excluded; see :meth:`output`)."""
         record = _normalize(self._doc(run_id, {"captured_out": 0}))
-        repos = record["experiment"].get("repositories") or []
-        if any(isinstance(r, dict) and r.get("diff_file_id") for r in repos):
-            record["experiment"] = dict(record["experiment"])
-            record["experiment"]["repositories"] = [self._with_diff(r) for r in repos]
+        record["experiment"] = with_diffs(record["experiment"], self.fs)
         return record
-
-    def _with_diff(self, repo: Any) -> Any:
-        if not isinstance(repo, dict) or not repo.get("diff_file_id"):
-            return repo
-        try:
-            diff = self.fs.get(repo["diff_file_id"]).read().decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - a missing diff must not hide the run
-            diff = "(the stored diff is missing)"
-        return {**repo, "diff": diff}
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
         """Return captured output, reassembled from overflow chunks when needed."""
@@ -244,43 +237,32 @@ class MongoStore(RunStore):
     def artifacts(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's artifacts with sizes and content types."""
         out = []
-        for item in self._doc(run_id, {"artifacts": 1}).get("artifacts") or []:
-            if not isinstance(item, dict):
-                continue
-            info = self._file_info(item.get("file_id"))
-            name = str(item.get("name"))
-            out.append(
-                {
-                    "name": name,
-                    "size": info.get("length") if info else None,
-                    "content_type": content_type(name),
-                }
-            )
+        for name, file_id in artifact_files(self._doc(run_id, {ARTIFACTS: 1})):
+            info = self._file_info(file_id) or {}
+            size = info.get("length")
+            out.append({"name": name, "size": size, "content_type": content_type(name)})
         return out
 
     def artifact(self, run_id: RunId, name: str) -> tuple[bytes, str]:
         """Return an artifact's bytes from GridFS."""
-        for item in self._doc(run_id, {"artifacts": 1}).get("artifacts") or []:
-            if isinstance(item, dict) and item.get("name") == name:
-                return self.fs.get(item["file_id"]).read(), content_type(name)
+        for stored, file_id in artifact_files(self._doc(run_id, {ARTIFACTS: 1})):
+            if stored == name:
+                return bytes(self.fs.get(file_id).read()), content_type(name)
         raise NotFound(f"Run {run_id!r} has no artifact {name!r}.")
 
     def sources(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's source files as recorded in ``experiment.sources``."""
-        doc = self._doc(run_id, {"experiment.sources": 1})
         out = []
-        for item in (doc.get("experiment") or {}).get("sources") or []:
-            if isinstance(item, (list, tuple)) and len(item) >= 2:
-                info = self._file_info(item[1]) or {}
-                out.append({"path": str(item[0]), "stored": str(item[1]), "md5": info.get("md5")})
+        for path, file_id in source_files(self._doc(run_id, {SOURCES: 1})):
+            info = self._file_info(file_id) or {}
+            out.append({"path": path, "stored": str(file_id), "md5": info.get("md5")})
         return out
 
     def source(self, run_id: RunId, path: str) -> bytes:
         """Return a source file's content from GridFS."""
-        doc = self._doc(run_id, {"experiment.sources": 1})
-        for item in (doc.get("experiment") or {}).get("sources") or []:
-            if isinstance(item, (list, tuple)) and len(item) >= 2 and str(item[0]) == path:
-                return bytes(self.fs.get(item[1]).read())
+        for stored, file_id in source_files(self._doc(run_id, {SOURCES: 1})):
+            if stored == path:
+                return bytes(self.fs.get(file_id).read())
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
 
     # -- writes ------------------------------------------------------------------------
