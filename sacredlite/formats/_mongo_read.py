@@ -13,6 +13,7 @@ __all__ = [
     "ARTIFACTS",
     "SOURCES",
     "artifact_files",
+    "metric_names",
     "read_captured_out",
     "read_metric",
     "source_files",
@@ -55,6 +56,12 @@ def with_diffs(experiment: dict[str, Any], fs: Any) -> dict[str, Any]:
         return {**repo, "diff": diff}
 
     return {**experiment, "repositories": [read(r) for r in repos]}
+
+
+def metric_names(db: Any, run_id: Any, metrics_collection: str = "metrics") -> list[str]:
+    """Return the names of a run's metrics, sorted (from its metric documents)."""
+    docs = db[metrics_collection].find({"run_id": run_id}, {"name": 1})
+    return sorted({str(d["name"]) for d in docs if d.get("name") is not None})
 
 
 def read_captured_out(db: Any, run_doc: dict[str, Any]) -> str:

@@ -99,6 +99,7 @@ from ._mongo_queue import release as release
 from ._mongo_read import ARTIFACTS as ARTIFACTS
 from ._mongo_read import SOURCES as SOURCES
 from ._mongo_read import artifact_files as artifact_files
+from ._mongo_read import metric_names as metric_names
 from ._mongo_read import read_captured_out as read_captured_out
 from ._mongo_read import read_metric as read_metric
 from ._mongo_read import source_files as source_files
@@ -180,6 +181,7 @@ __all__ = [
     "is_transient",
     "known_reachable",
     "metric_column",
+    "metric_names",
     "ms_datetimes",
     "new_warner",
     "parse_mongo_db_arg",

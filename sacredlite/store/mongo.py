@@ -37,6 +37,7 @@ try:
         delete_run,
         describe_access_error,
         describe_hosts,
+        metric_names,
         read_captured_out,
         read_metric,
         redact_url,
@@ -203,10 +204,10 @@ class MongoStore(RunStore):
     # -- metrics -----------------------------------------------------------------------
     def metric_names(self, run_id: RunId) -> list[str]:
         """Return the names of the run's metrics (from the metrics collection)."""
-        names = {d.get("name") for d in self.metrics.find({"run_id": run_id}, {"name": 1})}
+        names = metric_names(self.db, run_id, self.names.metrics)
         if not names:
             self._doc(run_id, {"_id": 1})  # raise RunNotFound for unknown runs
-        return sorted(str(n) for n in names if n is not None)
+        return names
 
     def _metric_version(self, run_id: RunId, name: str) -> Any:
         # Metrics grow at heartbeats; a finished run's metrics do not change.
