@@ -27,6 +27,7 @@ from typing import Any
 
 import bson
 
+from ._json import MAX_WALK_DEPTH, Warn, Warner, brief, json_data, text_form
 from ._mongo_ops import (
     NewMetric,
     Op,
@@ -36,7 +37,6 @@ from ._mongo_ops import (
     StartRun,
     StoreFile,
 )
-from ._storable import MAX_WALK_DEPTH, Warn, Warner, brief, json_data, text_form
 
 __all__ = [
     "bson_value",
@@ -221,7 +221,7 @@ def storable(op: Op, warn: Warn) -> Op:
     """Return *op* with every value that reaches the database storable in BSON.
 
     *op* itself is returned when nothing needs to change, else a changed copy; each
-    replaced value is reported to *warn* (e.g. a :class:`~._storable.Warner`).
+    replaced value is reported to *warn* (e.g. a :class:`~._json.Warner`).
     """
     changed: dict[str, Any] = {}
     match op:

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from ..errors import ObserverError
-from ..formats._storable import flatten as flatten
+from ..formats._json import flatten as flatten
 
 RESERVED = frozenset(
     {"run.json", "config.json", "info.json", "cout.txt", "metrics.json", "metrics.jsonl"}

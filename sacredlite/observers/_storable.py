@@ -1,14 +1,14 @@
-"""Make any value storable (internal): the rule lives in :mod:`sacredlite.formats._storable`,
+"""Make any value storable (internal): the rule lives in :mod:`sacredlite.formats._json`,
 shared by both stored formats; the observers import it from here."""
 
 from __future__ import annotations
 
-from ..formats._storable import MAX_WALK_DEPTH as MAX_WALK_DEPTH
-from ..formats._storable import Warn as Warn
-from ..formats._storable import Warner as Warner
-from ..formats._storable import brief as brief
-from ..formats._storable import json_data as json_data
-from ..formats._storable import json_item as json_item
-from ..formats._storable import text_form as text_form
+from ..formats._json import MAX_WALK_DEPTH as MAX_WALK_DEPTH
+from ..formats._json import Warn as Warn
+from ..formats._json import Warner as Warner
+from ..formats._json import brief as brief
+from ..formats._json import json_data as json_data
+from ..formats._json import json_item as json_item
+from ..formats._json import text_form as text_form
 
 __all__ = ["MAX_WALK_DEPTH", "Warn", "Warner", "brief", "json_data", "json_item", "text_form"]

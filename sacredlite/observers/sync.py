@@ -58,7 +58,7 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
     """
     import pymongo
 
-    from ..formats._storable import brief
+    from ..formats._json import brief
     from ..formats.mongo import (
         Collections,
         Executor,
