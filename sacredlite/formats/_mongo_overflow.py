@@ -57,6 +57,16 @@ class MetricSeries:
         self._ids: dict[str, Any] = {}
         self._counts: dict[str, int] = {}
 
+    def referenced_in(self, info: Any) -> Any:
+        """Return the stored *info* with every metric of the run in ``info.metrics`` (the
+        user's info may have been replaced since the metrics were referenced)."""
+        if not self.refs or not isinstance(info, dict):
+            return info
+        have = info.get("metrics")
+        if isinstance(have, list):
+            return {**info, "metrics": have + [r for r in self.refs if r not in have]}
+        return {**info, "metrics": list(self.refs)}
+
     def load(self, metrics: Any, run_id: Any) -> None:
         """Continue the series stored for *run_id* (a run that is overwritten)."""
         for found in metrics.find({"run_id": run_id}, {"name": 1, "steps": 1}):

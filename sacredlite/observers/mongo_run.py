@@ -243,14 +243,7 @@ class MongoRun:
 
     def heartbeat(self, info: Any, captured_out: str, beat_time: Any, result: Any) -> None:
         """Store info, the captured output (the whole text), the beat time and the result."""
-        stored_info = stored(info, "info", self.warn)
-        refs = self.metrics.refs
-        if refs and isinstance(stored_info, dict):
-            have = stored_info.get("metrics")
-            if isinstance(have, list):
-                stored_info["metrics"] = have + [r for r in refs if r not in have]
-            else:
-                stored_info["metrics"] = list(refs)
+        stored_info = self.metrics.referenced_in(stored(info, "info", self.warn))
         ops, fields = self.output.update(captured_out or "", self.target.names.output)
         result = stored(result, "result", self.warn)
         fields.update(info=stored_info, heartbeat=beat_time, result=result)
