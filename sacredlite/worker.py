@@ -4,10 +4,11 @@ Usage::
 
     sacredlite worker -m URL [--experiment NAME] [--once] [--until-empty] [--poll SECONDS]
 
-A worker claims one QUEUED run at a time with a single atomic ``find_one_and_update``
-(QUEUED -> RUNNING, recording ``worker: {host, pid, claimed}``), so any number of workers
-on any number of machines never run one run twice. Runs with a higher ``meta.priority``
-(``-P``) go first, then the oldest. The worker imports the run's experiment from its
+A worker claims one QUEUED run at a time through the queue protocol of
+:mod:`sacredlite.formats.mongo` (:func:`~sacredlite.formats.mongo.claim_next`: one atomic
+update, QUEUED -> RUNNING), so any number of workers on any number of machines never run
+one run twice. Runs with a higher ``meta.priority`` (``-P``) go first, then the oldest.
+The worker imports the run's experiment from its
 recorded ``experiment.base_dir`` / ``experiment.mainfile`` (the same code checkout must be
 on the worker machine) and runs the recorded command with the recorded config into the
 same ``_id``. A missing or broken experiment file puts the run back to QUEUED with the
@@ -30,10 +31,12 @@ import socket
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import SacredliteError
+
+if TYPE_CHECKING:
+    from .formats.mongo import QueuedRun
 
 __all__ = ["RefusedConfigError", "WorkerError", "claim_next", "execute_claimed", "main"]
 
@@ -63,55 +66,36 @@ def _parser() -> argparse.ArgumentParser:
 def claim_next(
     runs: Any, experiment: str | None = None, skip: list[Any] | tuple[Any, ...] = ()
 ) -> dict[str, Any] | None:
-    """Atomically claim the next QUEUED run in *runs*; return its document or ``None``.
+    """Atomically claim the next QUEUED run in *runs*; return its document or ``None``
+    (:func:`sacredlite.formats.mongo.claim_next`).
 
     Args:
         runs: the pymongo runs collection.
         experiment: only claim runs of the experiment with this name.
         skip: run ids not to claim (runs this worker could not execute).
     """
-    import pymongo
+    from .formats.mongo import claim_next as claim
 
-    query: dict[str, Any] = {"status": "QUEUED"}
-    if experiment:
-        query["experiment.name"] = experiment
-    if skip:
-        query["_id"] = {"$nin": list(skip)}
-    claim = {
-        "status": "RUNNING",
-        "worker": {
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "claimed": datetime.now(timezone.utc),
-        },
-    }
-    result: dict[str, Any] | None = runs.find_one_and_update(
-        query,
-        {"$set": claim, "$unset": {"worker_error": ""}},
-        sort=[("meta.priority", pymongo.DESCENDING), ("_id", pymongo.ASCENDING)],
-        return_document=pymongo.ReturnDocument.AFTER,
-    )
-    return result
+    return claim(runs, experiment, skip)
 
 
-def _load_experiment(doc: dict[str, Any]) -> Any:
+def _load_experiment(queued: QueuedRun) -> Any:
     """Import the run's experiment module and return its Experiment object."""
     from .experiment import Experiment
 
-    experiment = doc.get("experiment") or {}
-    base_dir, mainfile = experiment.get("base_dir"), experiment.get("mainfile")
+    base_dir, mainfile, run_id = queued.base_dir, queued.mainfile, queued.run_id
     if not base_dir or not mainfile:
-        raise WorkerError(f"Run {doc['_id']} records no experiment base_dir/mainfile.")
+        raise WorkerError(f"Run {run_id} records no experiment base_dir/mainfile.")
     path = os.path.join(base_dir, mainfile)
     if not os.path.isfile(path):
         raise WorkerError(
-            f"Experiment file {path!r} of run {doc['_id']} does not exist on "
+            f"Experiment file {path!r} of run {run_id} does not exist on "
             f"{socket.gethostname()}: check out the experiment's code there."
         )
     name = f"_sacredlite_worker_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise WorkerError(f"Cannot import experiment file {path!r} of run {doc['_id']}.")
+        raise WorkerError(f"Cannot import experiment file {path!r} of run {run_id}.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     if base_dir not in sys.path:
@@ -120,17 +104,16 @@ def _load_experiment(doc: dict[str, Any]) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:
         raise WorkerError(
-            f"Importing {path!r} for run {doc['_id']} failed: {type(exc).__name__}: {exc}"
+            f"Importing {path!r} for run {run_id} failed: {type(exc).__name__}: {exc}"
         ) from exc
     found = [v for v in vars(module).values() if isinstance(v, Experiment)]
-    wanted = experiment.get("name")
-    named = [ex for ex in found if ex.path == wanted] or found
+    named = [ex for ex in found if ex.path == queued.experiment] or found
     if not named:
-        raise WorkerError(f"{path!r} defines no Experiment (run {doc['_id']}).")
+        raise WorkerError(f"{path!r} defines no Experiment (run {run_id}).")
     return named[0]
 
 
-def _restore_config(doc: dict[str, Any]) -> dict[str, Any]:
+def _restore_config(queued: QueuedRun) -> dict[str, Any]:
     """Undo the jsonpickle flattening of a stored config (tuples, numpy values, ...), safely.
 
     Raises:
@@ -140,7 +123,7 @@ def _restore_config(doc: dict[str, Any]) -> dict[str, Any]:
     from .settings import SETTINGS
 
     try:
-        config = restore_data(doc.get("config") or {}, max_size=SETTINGS.CONFIG.MAX_LOAD_SIZE)
+        config = restore_data(queued.config, max_size=SETTINGS.CONFIG.MAX_LOAD_SIZE)
     except DataSizeError as exc:
         reason = f"{exc} (SETTINGS.CONFIG.MAX_LOAD_SIZE)"
         raise RefusedConfigError(f"stored config: {reason}") from exc
@@ -150,21 +133,6 @@ def _restore_config(doc: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise RefusedConfigError(f"stored config: a {type(config).__name__}, not a dict")
     return config
-
-
-def _fail_refused(runs: Any, doc: dict[str, Any], reason: str) -> None:
-    """Store a refused run as FAILED: no worker may run it as it is."""
-    runs.update_one(
-        {"_id": doc["_id"], "status": "RUNNING"},
-        {
-            "$set": {
-                "status": "FAILED",
-                "stop_time": datetime.now(timezone.utc),
-                "worker_error": reason,
-                "fail_trace": [f"sacredlite worker did not run it: {reason}\n"],
-            }
-        },
-    )
 
 
 def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any:
@@ -178,21 +146,24 @@ def execute_claimed(doc: dict[str, Any], observer_kwargs: dict[str, Any]) -> Any
         RefusedConfigError: the stored config holds code or too much data (nothing ran).
         WorkerError: the experiment cannot be imported here.
     """
+    from .formats.mongo import QueuedRun
+
+    return _execute(QueuedRun.from_document(doc), observer_kwargs)
+
+
+def _execute(queued: QueuedRun, observer_kwargs: dict[str, Any]) -> Any:
     from .observers.mongo import MongoObserver
 
-    config_updates = _restore_config(doc)  # before the experiment's code is even imported
-    ex = _load_experiment(doc)
-    observer = MongoObserver(overwrite=doc["_id"], **observer_kwargs)
-    meta = doc.get("meta") or {}
-    meta_info = {k: meta[k] for k in ("comment", "priority") if k in meta}
-    meta_info["queued_by"] = {"host": (doc.get("host") or {}).get("hostname")}
+    config_updates = _restore_config(queued)  # before the experiment's code is even imported
+    ex = _load_experiment(queued)
+    observer = MongoObserver(overwrite=queued.run_id, **observer_kwargs)
     ex.observers.append(observer)
     try:
         return ex.run(
-            command_name=doc.get("command") or None,
+            command_name=queued.command,
             config_updates=config_updates,
-            meta_info=meta_info,
-            options={"--id": str(doc["_id"])},
+            meta_info=dict(queued.meta_info),
+            options={"--id": str(queued.run_id)},
         )
     finally:
         ex.observers.remove(observer)
@@ -203,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     import pymongo
     import pymongo.errors
 
-    from .observers.mongo_url import describe_hosts, parse_mongo_option
+    from .formats.mongo import (
+        Collections,
+        QueuedRun,
+        describe_hosts,
+        fail_unrunnable,
+        is_transient,
+        parse_mongo_option,
+        release,
+    )
 
     args = _parser().parse_args(argv)
     kwargs = parse_mongo_option(args.mongo_db)
@@ -211,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     kwargs.pop("priority", None)
     url = kwargs.get("url")
     db_name = kwargs.get("db_name", "sacred")
-    collection = kwargs.get("collection", "runs")
+    names = Collections(runs=kwargs.get("collection", "runs"))
     client: Any = pymongo.MongoClient(url, serverSelectionTimeoutMS=5000)
-    runs = client[db_name][collection]
+    runs = client[db_name][names.runs]
     observer_kwargs = {"url": url, "db_name": db_name}
-    if collection != "runs":
-        observer_kwargs["collection"] = collection
-    where = f"{describe_hosts(url)}/{db_name}.{collection}"
+    if names.runs != Collections().runs:
+        observer_kwargs["collection"] = names.runs
+    where = f"{describe_hosts(url)}/{db_name}.{names.runs}"
     who = f"{socket.gethostname()}:{os.getpid()}"
     skip: list[Any] = []
     failures = 0
@@ -227,8 +206,6 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 doc = claim_next(runs, args.experiment, skip)
             except pymongo.errors.PyMongoError as exc:
-                from .observers.mongo_store import is_transient
-
                 if not is_transient(exc) or args.once:
                     reason = type(exc).__name__ if is_transient(exc) else str(exc)[:200]
                     print(f"sacredlite worker: cannot use MongoDB at {where} ({reason}).",
@@ -243,30 +220,27 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 time.sleep(args.poll)
                 continue
-            print(f"run {doc['_id']}: claimed by {who}", flush=True)
+            queued = QueuedRun.from_document(doc)
+            print(f"run {queued.run_id}: claimed by {who}", flush=True)
             try:
-                run = execute_claimed(doc, observer_kwargs)
+                run = _execute(queued, observer_kwargs)
             except RefusedConfigError as exc:
                 failures += 1
-                _fail_refused(runs, doc, str(exc))
-                print(f"run {doc['_id']}: FAILED, not run: {exc}", file=sys.stderr, flush=True)
+                fail_unrunnable(runs, queued.run_id, str(exc))
+                print(f"run {queued.run_id}: FAILED, not run: {exc}", file=sys.stderr, flush=True)
             except WorkerError as exc:
                 failures += 1
-                skip.append(doc["_id"])
-                runs.update_one(
-                    {"_id": doc["_id"], "status": "RUNNING"},
-                    {"$set": {"status": "QUEUED", "worker_error": str(exc)},
-                     "$unset": {"worker": ""}},
-                )  # fmt: skip
-                print(f"run {doc['_id']}: back to QUEUED: {exc}", file=sys.stderr, flush=True)
+                skip.append(queued.run_id)
+                release(runs, queued.run_id, str(exc))
+                print(f"run {queued.run_id}: back to QUEUED: {exc}", file=sys.stderr, flush=True)
             except KeyboardInterrupt:
-                print(f"run {doc['_id']}: interrupted; worker stops.", file=sys.stderr)
+                print(f"run {queued.run_id}: interrupted; worker stops.", file=sys.stderr)
                 return 130
             except Exception as exc:  # noqa: BLE001 - the run is stored as FAILED; go on
                 failures += 1
-                print(f"run {doc['_id']}: FAILED ({type(exc).__name__}: {exc})", flush=True)
+                print(f"run {queued.run_id}: FAILED ({type(exc).__name__}: {exc})", flush=True)
             else:
-                print(f"run {doc['_id']}: {run.status}", flush=True)
+                print(f"run {queued.run_id}: {run.status}", flush=True)
             if args.once:
                 break
     except KeyboardInterrupt:

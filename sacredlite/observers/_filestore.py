@@ -8,50 +8,17 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import threading
 from typing import Any
 
 from ..errors import ObserverError
+from ..formats._json import flatten as flatten
 
 RESERVED = frozenset(
     {"run.json", "config.json", "info.json", "cout.txt", "metrics.json", "metrics.jsonl"}
 )
 MAX_ID_ATTEMPTS = 1000
 """Run ids tried before giving up (about Sacred's limit)."""
-
-
-def is_plain(obj: Any) -> bool:
-    """Return whether *obj* is JSON data that jsonpickle would leave unchanged."""
-    kind = type(obj)
-    if kind in (str, int, float, bool) or obj is None:
-        return True
-    if kind is list:
-        return all(is_plain(v) for v in obj)
-    if kind is dict:
-        return all(type(k) is str and is_plain(v) for k, v in obj.items())
-    return False
-
-
-_handlers_registered: set[str] = set()
-
-
-def flatten(obj: Any) -> Any:
-    """Return *obj* as JSON data, flattened with jsonpickle exactly as Sacred stores it.
-
-    numpy and pandas handlers are registered when those libraries are loaded (only then
-    can their objects be in a config), so this never imports them itself.
-    """
-    if is_plain(obj):
-        return obj
-    import jsonpickle
-
-    for lib in ("numpy", "pandas"):
-        if lib in sys.modules and lib not in _handlers_registered:
-            ext = __import__(f"jsonpickle.ext.{lib}", fromlist=["register_handlers"])
-            ext.register_handlers()
-            _handlers_registered.add(lib)
-    return json.loads(jsonpickle.encode(obj, keys=True))
 
 
 def md5_file(path: str) -> str:

@@ -1,100 +1,81 @@
 """MongoObserver: runs stored in MongoDB exactly as Sacred 0.8 stores them.
 
-The schema is Sacred's ``MongoObserver-0.7.0`` (DESIGN.md section 4), so Omniboard and
-Incense read it unchanged: ``runs`` documents, ``metrics`` documents (one per run and
-name, extended with ``$push/$each`` once per name per heartbeat and referenced from
-``info.metrics`` as ``{"name", "id"}``), and GridFS files for sources (``filename`` = the
-source's absolute path, plus the ``md5`` field pymongo 4 no longer writes, which we use to
-store each source once), resources and artifacts (``artifact://<runs>/<id>/<name>``).
-Config, info and result are flattened with jsonpickle like Sacred's, and keys are made
-BSON-safe the way Sacred's ``force_valid_bson_key`` does (a leading ``$`` becomes ``@``,
-``.`` becomes ``,``). Times are stored as given: naive datetimes are UTC, as Sacred's.
+The schema is Sacred's ``MongoObserver-0.7.0``, so Omniboard and Incense read it unchanged;
+every collection and field, and what sacredlite adds, is documented in
+:mod:`sacredlite.formats.mongo`, the only code that knows it: this observer turns events
+into that module's typed write operations and hands them to a writer. Times are stored as
+given: naive datetimes are UTC, as Sacred's.
 
 The observer works on any collections that speak pymongo's ``Collection`` API
 (:meth:`MongoObserver.create_from`), and raises what Sacred raises: a write that fails
 raises from the event that made it, and a failed final save leaves
 ``sacred_mongo_fail_<id>_*.pickle`` in ``failure_dir``.
 
-Beyond Sacred:
+Beyond Sacred (what is stored beyond Sacred's schema is listed in the format's module):
 
 * Nothing is lost when the database goes away. A write that fails is kept, in order,
   with every later one, in a spool on disk (``spool_dir``, else ``failure_dir``, else
   ``./.sacredlite-spool``) and stored when the database is back, at the end of the run,
   or by ``sacredlite sync``. The error raised is marked as kept
   (:func:`~sacredlite.observers.base.mark_event_kept`), so the run's dispatcher warns
-  once and does not send the event again.
-* Run ids are allocated atomically (see :mod:`sacredlite.observers.mongo_store`), so any
-  number of processes never collide, and a source file is stored once per content even
-  when many runs start at the same moment.
-* Every value is made storable before it is sent (:mod:`.mongo_storable`): what BSON
-  refuses (``2**100``, a lone surrogate, a non-string key, an object jsonpickle cannot
-  flatten) is stored as its string form, with one warning naming it, so a run never stays
-  RUNNING over one value. The final status is written apart from the result.
-* The end of a run waits for an unreachable database at most ``join_timeout`` seconds
-  without a write getting through (``SETTINGS.DEFAULT_JOIN_TIMEOUT``), then leaves the
-  rest in the spool and logs the ``sacredlite sync`` command that stores it.
-* Updates ``$set`` single fields and never replace the document: Omniboard's
-  ``omniboard.tags`` and ``omniboard.notes`` survive.
-* No document reaches the 16 MB limit: long captured output and long metric series
-  overflow into ``<runs>_output`` and ``<metrics>_overflow``; :func:`read_captured_out` and
-  :func:`read_metric` reassemble them (format in :mod:`sacredlite.observers.mongo_store`).
-* A repository's uncommitted ``diff`` is stored in GridFS (``filename`` ``gitdiff://<commit>``,
-  deduplicated by ``md5``) and replaced by ``"diff_file_id"`` in ``experiment.repositories``.
+  once and does not send the event again. The end of a run waits for an unreachable
+  database at most ``join_timeout`` seconds without a write getting through, then logs
+  the ``sacredlite sync`` command that stores the rest.
+* Every value is made storable before it is sent: what BSON refuses is stored as its
+  string form, with one warning naming it, so a run never stays RUNNING over one value.
+  The final status is written apart from the result.
+* New metric points arrive compactly (:meth:`MongoObserver.metrics_event`) and become
+  Python lists one ``$push/$each`` batch at a time.
 * If the database is unreachable when a run starts, :class:`ObserverError` says so in one
   line, naming the host but never the password.
 """
 
 from __future__ import annotations
 
-import contextlib
-import mimetypes
 import os
 import warnings
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 try:
     import gridfs
     import pymongo
-    import pymongo.errors
-    from bson import ObjectId
 except ImportError as exc:  # pragma: no cover - pymongo is a dependency, but may be removed
     raise ImportError("MongoObserver needs pymongo: pip install 'pymongo>=4'") from exc
 
 from ..errors import ObserverError
-from .base import RunObserver, event_was_kept, mark_event_kept
-from .mongo_doc import (
-    _close_quietly,
-    _md5_file,
-    _op,
-    _safe,
-    _store,
-    experiment_files,
-    save_failed_run,
-)
-from .mongo_doc import force_bson_encodeable as force_bson_encodeable
-from .mongo_doc import force_valid_bson_key as force_valid_bson_key
-from .mongo_metrics import MetricSeries
-from .mongo_output import OutputTail
-from .mongo_storable import new_warner, storable_op
-from .mongo_store import (
-    Executor,
+from ..events import MetricPoints, RunStatus
+from ..formats.mongo import (
+    METRIC_PART_POINTS,
+    OUTPUT_LIMIT,
+    RESERVED_COLLECTIONS,
+    VERSION,
+    Collections,
     Target,
-    is_transient,
-    known_reachable,
-    read_captured_out,
-    read_metric,
+    describe_client,
+    describe_hosts,
+    ended_fields,
+    redact_url,
+    run_document,
+    stored,
 )
-from .mongo_url import describe_client, describe_hosts, redact_url
-from .mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
-from .mongo_writer import Writer
-from .spool import DEFAULT_SPOOL_DIR, Spool
+from ..formats.mongo import force_bson_encodeable as force_bson_encodeable
+from ..formats.mongo import force_valid_bson_key as force_valid_bson_key
+from ..formats.mongo import parse_mongo_db_arg as parse_mongo_db_arg
+from ..formats.mongo import read_captured_out as read_captured_out
+from ..formats.mongo import read_metric as read_metric
+from .base import RunObserver
+from .mongo_errors import close_quietly, guard, save_failed_run
+from .mongo_run import MongoRun, RunSettings
 
 if TYPE_CHECKING:  # at run time, __getattr__ (at the end) imports it on first use
     from .mongo_queued import QueuedMongoObserver as QueuedMongoObserver
 
 __all__ = [
     "DEFAULT_MONGO_PRIORITY",
+    "METRIC_PART_POINTS",
+    "OUTPUT_LIMIT",
     "MongoObserver",
     "QueuedMongoObserver",
     "force_bson_encodeable",
@@ -105,12 +86,6 @@ __all__ = [
 ]
 
 DEFAULT_MONGO_PRIORITY = 30
-OUTPUT_LIMIT = 1_000_000
-"""Characters of captured output kept in the run document before older text overflows."""
-QUEUED_START_WAIT = 1.0
-"""Seconds a queued observer's start waits for a database it knows nothing about yet."""
-METRIC_PART_POINTS = 200_000
-"""Points per metric document (about 9 MB) before later points go to overflow parts."""
 
 
 class MongoObserver(RunObserver):
@@ -142,10 +117,8 @@ class MongoObserver(RunObserver):
         KeyError: a collection name is reserved (``fs.files``, ...).
     """
 
-    COLLECTION_NAME_BLACKLIST = frozenset(
-        {"fs.files", "fs.chunks", "_properties", "system.indexes", "search_space", "search_spaces"}
-    )
-    VERSION = "MongoObserver-0.7.0"
+    COLLECTION_NAME_BLACKLIST = RESERVED_COLLECTIONS
+    VERSION = VERSION
 
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> MongoObserver:
@@ -190,14 +163,14 @@ class MongoObserver(RunObserver):
             # looked up at call time, so a test may substitute the client class
             client = pymongo.MongoClient(url, **client_kwargs)
             # our own client: closed when the observer goes (pymongo warns about unclosed ones)
-            weakref.finalize(self, _close_quietly, client)
-        runs_name, metrics_name = self._collection_names(collection, collection_prefix)
+            weakref.finalize(self, close_quietly, client)
+        names = Collections.from_options(collection, collection_prefix)
         database = client[db_name]
         self._initialize(
-            database[runs_name],
+            database[names.runs],
             gridfs.GridFS(database),
             overwrite=overwrite,
-            metrics_collection=database[metrics_name],
+            metrics_collection=database[names.metrics],
             failure_dir=failure_dir,
             priority=priority,
             hosts=hosts,
@@ -277,13 +250,11 @@ class MongoObserver(RunObserver):
         self.retry_interval = retry_interval
         self.join_timeout = join_timeout
         self._sync_target = sync_target or hosts
-        self.run_entry: dict[str, Any] | None = None
-        self._warn = new_warner()
         self._queue_options: dict[str, Any] | None = None
-        self._writer: Writer | None = None
+        self._run: MongoRun | None = None
         self.overwrite: dict[str, Any] | None = None
         if overwrite is not None:
-            found = self._guard(lambda: self.runs.find_one({"_id": int(overwrite)}))
+            found = guard(lambda: self.runs.find_one({"_id": int(overwrite)}), hosts, self.db_name)
             if found is None:
                 raise ObserverError(
                     f"Cannot overwrite run {overwrite!r}: no run with that _id in "
@@ -292,48 +263,10 @@ class MongoObserver(RunObserver):
                 )
             self.overwrite = found
 
-    @classmethod
-    def _collection_names(cls, collection: str, prefix: str) -> tuple[str, str]:
-        if collection != "runs":
-            warnings.warn(
-                'Argument "collection" is deprecated. Please use "collection_prefix" instead.',
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            if prefix:
-                raise ValueError("Cannot pass both collection and a collection prefix.")
-            names = (collection, "metrics")
-        else:
-            prefix = f"{prefix}_" if prefix else ""
-            names = (f"{prefix}runs", f"{prefix}metrics")
-        for name in names:
-            if name in cls.COLLECTION_NAME_BLACKLIST:
-                raise KeyError(f'Collection name "{name}" is reserved. Please use a different one.')
-        return names
-
     @property
     def spool_dir(self) -> str | os.PathLike[str] | None:
         """Where unstored writes are kept: *spool_dir*, else *failure_dir* (else the default)."""
         return self._spool_dir if self._spool_dir is not None else self.failure_dir
-
-    def _guard(self, action: Any) -> Any:
-        """Run a database call needed to start; turn "unreachable" into one clear line."""
-        try:
-            return action()
-        except pymongo.errors.PyMongoError as exc:
-            if is_transient(exc):
-                raise ObserverError(
-                    f"Cannot reach MongoDB at {self.hosts} ({type(exc).__name__}). Start the "
-                    "server or fix the -m/url value; to run anyway and store the run later, "
-                    "wrap the observer: QueueObserver(MongoObserver(...))."
-                ) from None
-            if isinstance(exc, pymongo.errors.OperationFailure) and exc.code in (13, 18):
-                raise ObserverError(
-                    f"MongoDB at {self.hosts} refused access (code {exc.code}): check the user, "
-                    "password and authSource in the URL, and the user's roles on "
-                    f"{self.db_name!r}."
-                ) from None
-            raise
 
     def _use_queue(
         self, interval: float, retry_interval: float, join_timeout: float | None
@@ -345,22 +278,15 @@ class MongoObserver(RunObserver):
             "join_timeout": join_timeout,
         }
 
-    def _resolved_join_timeout(self) -> float:
-        """The wait at the end: the argument, else ``SETTINGS.DEFAULT_JOIN_TIMEOUT`` (read
-        as the run starts, like the core's other settings)."""
-        timeout = (self._queue_options or {}).get("join_timeout")
-        if timeout is None:
-            timeout = self.join_timeout
-        if timeout is None:
-            from ..settings import SETTINGS
-
-            timeout = SETTINGS.DEFAULT_JOIN_TIMEOUT
-        return float(timeout)
-
     @property
     def spool_path(self) -> str | None:
         """The spool file holding writes not yet stored, if any."""
-        return self._writer.spool_path if self._writer is not None else None
+        return self._run.writer.spool_path if self._run is not None else None
+
+    @property
+    def run_entry(self) -> dict[str, Any] | None:
+        """A local copy of the current run's document."""
+        return self._run.entry if self._run is not None else None
 
     # -- starting ----------------------------------------------------------------------------
     def queued_event(
@@ -380,15 +306,7 @@ class MongoObserver(RunObserver):
         """
         if self.overwrite is not None:
             raise ObserverError("Cannot overwrite a run with a QUEUED run: drop overwrite.")
-        doc = {
-            "experiment": dict(ex_info),
-            "command": command,
-            "host": dict(host_info),
-            "config": config,
-            "meta": meta_info,
-            "status": "QUEUED",
-            "queue_time": queue_time,
-        }
+        doc = run_document(ex_info, command, host_info, queue_time, config, meta_info, queued=True)
         return self._begin(doc, _id)
 
     def started_event(
@@ -402,168 +320,63 @@ class MongoObserver(RunObserver):
         _id: Any,
     ) -> Any:
         """Store the new run document (Sacred's fields, nothing else) and return its id."""
-        doc = {
-            "experiment": dict(ex_info),
-            "format": self.VERSION,
-            "command": command,
-            "host": dict(host_info),
-            "start_time": start_time,
-            "config": config,
-            "meta": meta_info,
-            "status": "RUNNING",
-            "resources": [],
-            "artifacts": [],
-            "captured_out": "",
-            "info": {},
-            "heartbeat": None,
-        }
+        doc = run_document(ex_info, command, host_info, start_time, config, meta_info)
         return self._begin(doc, _id)
 
     def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
-        if self._writer is not None and self.overwrite is not None:
+        if self._run is not None and self.overwrite is not None:
             raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
-        self._metrics = MetricSeries(self.metric_part_points)
-        self._output = OutputTail(self.output_limit)
-        self._resources: list[list[str]] = []
-        self._artifacts: list[dict[str, Any]] = []
-        run_id = self.overwrite["_id"] if self.overwrite is not None else _id
-        self._warn = new_warner()  # one warning per unstorable place, per run
-        file_ops = [storable_op(op, self._warn) for op in experiment_files(doc)]
-        doc["config"] = _store(doc["config"], "config", self._warn)
-        start = storable_op({"op": "start", "doc": _safe(doc)}, self._warn)
-        start["exists_ok"] = self.overwrite is not None
-        doc = start["doc"]
-        executor = Executor(self._target, run_id)
-        spool_dir = os.path.abspath(self.spool_dir or DEFAULT_SPOOL_DIR)
-
-        def make_spool() -> Spool:
-            return Spool.create(
-                spool_dir, self.db_name, self.runs.name, self._target.metrics_name, executor.run_id
-            )
-
-        queue = self._queue_options or {}
-        self._writer = Writer(
-            executor,
-            make_spool,
-            self.hosts,
-            retry_interval=queue.get("retry_interval", self.retry_interval),
-            queued=self._queue_options is not None,
-            interval=queue.get("interval", 20.0),
-            join_timeout=self._resolved_join_timeout(),
+        settings = RunSettings.resolve(
+            hosts=self.hosts,
             sync_target=self._sync_target,
+            spool_dir=self.spool_dir,
+            queue=self._queue_options,
+            retry_interval=self.retry_interval,
+            join_timeout=self.join_timeout,
+            output_limit=self.output_limit,
+            metric_part_points=self.metric_part_points,
         )
-        try:
-            self._store_start([*file_ops, start], executor)
-        except pymongo.errors.DuplicateKeyError:
-            self._abandon()
-            raise ObserverError(
-                f"A run with _id {run_id!r} already exists in {self.db_name}.{self.runs.name}; "
-                f"pass overwrite={run_id!r} to store this run into it."
-            ) from None
-        except ObserverError:
-            if self._queue_options is None:
-                self._abandon()
-                raise
-            # queued: the database may come back; keep everything on disk until then
-            if run_id is None:
-                doc["sacredlite"] = {"spool_key": os.urandom(16).hex()}
-            for op in [*file_ops, {**start, "exists_ok": True}]:
-                self._writer.submit(op)
-        if self.overwrite is not None and self.metrics is not None:
-            self._metrics.load(self.metrics, executor.run_id)
-        self.run_entry = {"_id": executor.run_id, **doc}
-        return executor.run_id
+        run_id = self.overwrite["_id"] if self.overwrite is not None else _id
+        run = MongoRun(self._target, settings, run_id)
+        run.begin(doc, overwrite=self.overwrite is not None)
+        self._run = run
+        return run.run_id
 
-    def _store_start(self, ops: list[dict[str, Any]], executor: Executor) -> None:
-        """Store the start of a run now; raise :class:`ObserverError` if unreachable.
-
-        Queued, the run must not wait for a database that is down (the run's clock has
-        started, issue 9): when the client knows its servers refuse connections, nothing is
-        tried; when it knows nothing yet, the attempt gets :data:`QUEUED_START_WAIT` seconds.
-        """
-        if self._queue_options is None:
-            for op in ops:
-                self._guard(lambda op=op: executor.apply(op))
-            return
-        client = getattr(self.runs.database, "client", None)
-        known = known_reachable(client, QUEUED_START_WAIT)
-        if known is False:
-            raise ObserverError(f"MongoDB at {self.hosts} refuses connections.")
-        try:
-            with contextlib.nullcontext() if known else pymongo.timeout(QUEUED_START_WAIT):
-                for op in ops:
-                    self._guard(lambda op=op: executor.apply(op))
-        except pymongo.errors.PyMongoError as exc:
-            if not exc.timeout:
-                raise
-            raise ObserverError(f"MongoDB at {self.hosts} did not answer in time.") from None
-
-    def _abandon(self) -> None:
-        """Drop the writer of a run that could not start."""
-        if self._writer is not None:
-            self._writer.finish()
-            self._writer = None
+    def _current(self) -> MongoRun:
+        if self._run is None:
+            raise ObserverError("MongoObserver got an event before started_event/queued_event.")
+        return self._run
 
     # -- during the run ----------------------------------------------------------------------
-    def _submit(self, ops: list[dict[str, Any]], fields: dict[str, Any] | None = None) -> None:
-        """Store *ops*, then ``$set`` *fields*; raise (marked kept) if some had to be kept.
-
-        Every operation is handed to the writer before anything is raised: what could not
-        be stored is in the spool, in order, and is stored later.
-        """
-        if self._writer is None:
-            raise ObserverError("MongoObserver got an event before started_event/queued_event.")
-        if fields:
-            ops = [*ops, {"op": "set", "fields": fields}]
-        ops = [storable_op(op, self._warn) for op in ops]
-        if self.run_entry is not None:
-            for op in ops:
-                if op["op"] == "set":
-                    _apply_set(self.run_entry, op["fields"])
-        failure = None
-        for op in ops:
-            failure = self._writer.submit(op) or failure
-        if failure is not None:
-            raise mark_event_kept(failure)
-
     def heartbeat_event(
         self, info: dict[str, Any], captured_out: str, beat_time: Any, result: Any
     ) -> None:
         """Store info, the captured output (the whole text), the beat time and the result."""
-        stored_info = _store(info, "info", self._warn)
-        stored_result = _store(result, "result", self._warn)
-        refs = self._metrics.refs
-        if refs and isinstance(stored_info, dict):
-            have = stored_info.get("metrics")
-            if isinstance(have, list):
-                stored_info["metrics"] = have + [r for r in refs if r not in have]
-            else:
-                stored_info["metrics"] = list(refs)
-        ops, fields = self._output.update(captured_out or "", self._target.output.name)
-        fields.update(info=stored_info, heartbeat=beat_time, result=stored_result)
-        self._submit(ops, fields)
+        self._current().heartbeat(info, captured_out, beat_time, result)
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
-        """Append new points: one ``$push/$each`` per metric name (per overflow part).
+        """Append new points, Sacred's ``{name: {steps, values, timestamps}}``: one
+        ``$push/$each`` per metric name (per overflow part).
 
         Like Sacred's, a new metric's reference ``{"name", "id"}`` is added to
         ``info["metrics"]``; nothing is stored without a metrics collection.
         """
-        if self.metrics is None:
-            return
-        known = len(self._metrics.refs)
-        ops = self._metrics.ops(metrics_by_name, info)
-        new_refs = len(self._metrics.refs) > known
-        self._submit(ops, {"info.metrics": list(self._metrics.refs)} if new_refs else None)
+        if self.metrics is not None:
+            self._current().sacred_metrics(metrics_by_name, info)
+
+    def metrics_event(self, points: Mapping[str, MetricPoints], info: dict[str, Any]) -> None:
+        """Append new points as the run buffers them (what the dispatcher hands over).
+
+        The same writes as :meth:`log_metrics`, but each batch becomes Python lists only
+        when it is stored: a long series never sits in memory as lists of objects. Times
+        are stored at BSON's precision (milliseconds), one datetime per millisecond.
+        """
+        if self.metrics is not None:
+            self._current().compact_metrics(points, info)
 
     def resource_event(self, filename: str) -> None:
         """Store a resource file in GridFS (once per content) and list it in ``resources``."""
-        md5 = _md5_file(filename)
-        if [filename, md5] in self._resources:
-            return
-        self._resources.append([filename, md5])
-        op = _op("file", file_id=ObjectId(), filename=filename, md5=md5, dedupe=True, src=filename)
-        self._submit([op], {"resources": [list(r) for r in self._resources]})
+        self._current().resource(filename)
 
     def artifact_event(
         self,
@@ -577,23 +390,7 @@ class MongoObserver(RunObserver):
         Without *content_type*, it is guessed from the file name and the guess is printed,
         as Sacred prints it.
         """
-        if content_type is None:
-            content_type = mimetypes.guess_type(filename)[0]
-            if content_type is not None:
-                print(f"Added {content_type} as content-type of artifact {filename}.")
-            else:
-                print(f"Failed to detect content-type automatically for artifact {filename}.")
-        file_id = ObjectId()
-        self._artifacts.append({"name": name, "file_id": file_id})
-        op = _op(
-            "file",
-            file_id=file_id,
-            artifact=name,
-            src=filename,
-            metadata=metadata,
-            content_type=content_type,
-        )
-        self._submit([op], {"artifacts": list(self._artifacts)})
+        self._current().artifact(name, filename, metadata, content_type)
 
     # -- the end -----------------------------------------------------------------------------
     def _final(self, fields: dict[str, Any], **before: Any) -> None:
@@ -604,38 +401,29 @@ class MongoObserver(RunObserver):
         *before* (the result) is stored by a write of its own, before the status: a value
         the database refuses (a document past 16 MB) cannot keep the run RUNNING.
         """
-        first = [{"op": "set", "fields": before}] if before else []
-        try:
-            self._submit(first, fields)
-        except Exception as exc:
-            if not event_was_kept(exc):
-                raise
-        if self._writer is None or self._queue_options is not None:
-            return  # queued: the QueueObserver waits for the background writer
-        # one attempt, unless the database failed within retry_interval: the wait for it
-        # is join()'s, bounded by join_timeout
-        if not self._writer.drain(force=False) and self.failure_dir is not None:
-            save_failed_run(self.run_entry or {}, self.failure_dir)
+        run = self._current()
+        if not run.end(fields, before) and self.failure_dir is not None:
+            save_failed_run(run.entry, self.failure_dir)
 
     def completed_event(self, stop_time: Any, result: Any) -> None:
         """Mark the run COMPLETED with its result."""
         self._final(
-            {"stop_time": stop_time, "status": "COMPLETED"},
-            result=_store(result, "result", self._warn),
+            ended_fields(stop_time, RunStatus.COMPLETED),
+            result=stored(result, "result", self._current().warn),
         )
 
     def interrupted_event(self, interrupt_time: Any, status: str) -> None:
         """Mark the run with its interrupt status (INTERRUPTED, TIMEOUT, ...)."""
-        self._final({"stop_time": interrupt_time, "status": status})
+        self._final(ended_fields(interrupt_time, status))
 
     def failed_event(self, fail_time: Any, fail_trace: list[str]) -> None:
         """Mark the run FAILED with its traceback."""
-        self._final({"stop_time": fail_time, "status": "FAILED", "fail_trace": fail_trace})
+        self._final(ended_fields(fail_time, RunStatus.FAILED, fail_trace))
 
     def join(self) -> None:
         """Store what is pending; whatever cannot be stored stays in the spool (logged)."""
-        if self._writer is not None:
-            self._writer.finish()
+        if self._run is not None:
+            self._run.writer.finish()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MongoObserver):
@@ -644,19 +432,6 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
-
-
-def _apply_set(entry: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Apply a ``$set`` of *fields* (keys may be dotted paths) to the local copy *entry*."""
-    for path, value in fields.items():
-        *parents, key = path.split(".")
-        target = entry
-        for part in parents:
-            child = target.get(part)
-            if not isinstance(child, dict):
-                child = target[part] = {}
-            target = child
-        target[key] = value
 
 
 def __getattr__(name: str) -> Any:

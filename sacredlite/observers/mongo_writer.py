@@ -1,6 +1,6 @@
 """Deliver a run's write operations to MongoDB, spooling what cannot be stored (internal).
 
-Two modes:
+Two modes (the background thread is the observers' :class:`~._retry.RetryLoop`):
 
 * direct (plain ``MongoObserver``): each operation is applied at once. When the database
   cannot be reached, the operation and every later one go to the run's disk spool, in
@@ -31,13 +31,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .mongo_store import Executor, is_transient
-from .spool import Spool, describe_op
+from ..formats.mongo import Executor, Op, describe, is_transient, retrying
+from ._retry import RetryLoop
+from .spool import Spool
 
 logger = logging.getLogger("sacredlite.observers.mongo")
-
-END_RETRY_INTERVAL = 0.25
-"""Seconds between attempts while the end of a run waits for the database."""
 
 
 class Writer:
@@ -73,32 +71,28 @@ class Writer:
         self.sync_target = sync_target or hosts
         self.retry_interval = retry_interval
         self.queued = queued
-        self.interval = interval
         self.join_timeout = join_timeout
         self.spool: Spool | None = None
-        self._backlog: deque[tuple[int, dict[str, Any]]] = deque()
+        self._backlog: deque[tuple[int, Op]] = deque()
         self._apply_lock = threading.Lock()
         self._spool_lock = threading.Lock()
         self._next_try = 0.0
         self._warned = False
-        self._wake = threading.Event()
-        self._ending = False  # the run has ended: retry often, stop once all is stored
-        self._give_up = False  # settle stopped waiting: the thread stops
         self._closed = False  # the spool is closed: acknowledge nothing more
         self._stored = 0  # operations stored so far (progress, watched by settle)
-        self._thread: threading.Thread | None = None
+        self._loop = RetryLoop(
+            lambda: self.drain(force=True),
+            lambda: self._stored,
+            interval=interval,
+            retry_interval=retry_interval,
+            name="sacredlite-mongo-writer",
+        )
         self._finished = False
         self.spool_path: str | None = None
         if queued:
-            self._start_thread()
+            self._loop.start()
 
-    def _start_thread(self) -> None:
-        self._thread = threading.Thread(
-            target=self._loop, name="sacredlite-mongo-writer", daemon=True
-        )
-        self._thread.start()
-
-    def _to_spool(self, op: dict[str, Any], backlog: bool = True) -> None:
+    def _to_spool(self, op: Op, backlog: bool = True) -> None:
         with self._spool_lock:
             if self.spool is None:
                 self.spool = self._make_spool()
@@ -120,7 +114,7 @@ class Writer:
         if backlog:
             self._backlog.append((seq, op))
 
-    def submit(self, op: dict[str, Any]) -> Exception | None:
+    def submit(self, op: Op) -> Exception | None:
         """Store *op* now, or keep it in the spool; return the error that made us keep it.
 
         Returns ``None`` when *op* is stored, or queued for the background thread, or
@@ -138,9 +132,9 @@ class Writer:
         except Exception as exc:  # noqa: BLE001 - the run must go on; the op is kept on disk
             if is_transient(exc):
                 self._lost(exc)
-                self._to_spool(_retrying(op))
+                self._to_spool(retrying(op))
             else:
-                self._rejected(op, exc, "it is kept in the spool")
+                self._rejected(op, None, exc, "it is kept in the spool")
                 self._to_spool(op, backlog=False)
             return exc
         return None
@@ -156,11 +150,11 @@ class Writer:
                 type(exc).__name__,
             )
 
-    def _rejected(self, op: dict[str, Any], exc: BaseException, fate: str) -> None:
+    def _rejected(self, op: Op, seq: int | None, exc: BaseException, fate: str) -> None:
         logger.error(
             "MongoDB at %s rejected %s of run %s (%s: %s); %s.",
             self.hosts,
-            describe_op(op),
+            describe(op, seq),
             self.executor.run_id,
             type(exc).__name__,
             str(exc)[:200],
@@ -168,16 +162,17 @@ class Writer:
         )
 
     def drain(self, force: bool = True) -> bool:
-        """Apply spooled operations in order; return whether none is left."""
+        """Apply spooled operations in order; return whether none is left (or the spool
+        is closed: nothing more is stored)."""
         self._drain(force)
-        return not self._backlog
+        return not self._backlog or self._closed
 
     def _drain(self, force: bool) -> Exception | None:
         """Apply spooled operations in order; return the error that stopped an attempt."""
         if not self._backlog or (not force and time.monotonic() < self._next_try):
             return None
         with self._apply_lock:
-            while self._backlog and not self._give_up and not self._closed:
+            while self._backlog and not self._loop.abandoned and not self._closed:
                 seq, op = self._backlog[0]
                 try:
                     self.executor.apply(op)
@@ -186,10 +181,10 @@ class Writer:
                         return None
                     if is_transient(exc):
                         self._lost(exc)
-                        op.update(_retrying(op))
+                        self._backlog[0] = (seq, retrying(op))
                         return exc
                     self._backlog.popleft()  # stays un-acknowledged in the spool for sync
-                    self._rejected(op, exc, "it stays in the spool")
+                    self._rejected(op, seq, exc, "it stays in the spool")
                     continue
                 with self._spool_lock:
                     if self._closed:  # the spool is closed: the replay stores it once
@@ -200,20 +195,6 @@ class Writer:
                     self._stored += 1
         return None
 
-    def _loop(self) -> None:
-        while not self._give_up and not self._closed:
-            if not self._ending:
-                self._wake.wait(self.interval)
-                self._wake.clear()
-            if self.drain(force=True):
-                if self._ending:
-                    return
-                continue
-            if self._give_up or self._closed:
-                return
-            self._wake.wait(END_RETRY_INTERVAL if self._ending else self.retry_interval)
-            self._wake.clear()
-
     def settle(self) -> bool:
         """Let the background thread store what is pending; return whether none is left.
 
@@ -222,24 +203,11 @@ class Writer:
         """
         if self._closed:
             return not self._backlog
-        if not self._backlog and (self._thread is None or not self._thread.is_alive()):
+        if not self._backlog and not self._loop.is_alive():
             return True
-        self._ending = True
-        self._give_up = False
-        if self._thread is None or not self._thread.is_alive():
-            self._start_thread()
-        self._wake.set()
-        thread = self._thread
-        assert thread is not None
-        stored, idle_since = self._stored, time.monotonic()
-        while thread.is_alive():
-            thread.join(min(0.05, self.join_timeout))
-            if self._stored != stored:
-                stored, idle_since = self._stored, time.monotonic()
-            elif time.monotonic() - idle_since >= self.join_timeout and thread.is_alive():
-                self._give_up = True  # it stops after the write it is in (if any)
-                self._wake.set()
-                break
+        if not self._loop.is_alive():
+            self._loop.start(ending=True)
+        self._loop.finish(self.join_timeout)
         return not self._backlog
 
     def finish(self) -> None:
@@ -255,7 +223,6 @@ class Writer:
         self.settle()
         with self._spool_lock:
             self._closed = True  # a thread still finishing a write acknowledges nothing
-            self._thread = None
             spool = self.spool
             if spool is None:
                 return
@@ -279,10 +246,3 @@ class Writer:
 def sync_command(spool_dir: str, target: str) -> str:
     """Return the shell command that stores the spools in *spool_dir* into *target*."""
     return f"sacredlite sync --spool {shlex.quote(spool_dir)} -m {shlex.quote(target)}"
-
-
-def _retrying(op: dict[str, Any]) -> dict[str, Any]:
-    """Return *op* marked as possibly applied already (a lost reply is not a lost write)."""
-    if op["op"] == "start":
-        return {**op, "exists_ok": True}
-    return op

@@ -5,7 +5,8 @@ events, with whatever positional and keyword arguments they come with, are queue
 delivered to the covered observer by a background thread (``_worker``) every ``interval``
 seconds; an event that fails is retried every ``retry_interval`` seconds, in order.
 ``started_event`` is delivered at once, because it names the run, and starts the thread;
-``queued_event`` is delivered at once too. A terminal event (completed, interrupted,
+``queued_event`` is delivered at once too (the thread is :class:`~._retry.RetryLoop`, shared
+with the MongoObserver's writer). A terminal event (completed, interrupted,
 failed) is queued and then waits, like :meth:`QueueObserver.join`, until the queue is
 delivered and the thread has stopped.
 
@@ -37,11 +38,11 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ._retry import RetryLoop, join_timeout
 from .base import RunObserver
 
 __all__ = ["QueueObserver"]
@@ -95,11 +96,19 @@ class QueueObserver(RunObserver):
         self._per_metric = _takes_one_metric(getattr(covered_observer, "log_metrics", None))
         self._queue: deque[_Call] = deque()
         self._delivering = threading.Lock()  # the thread and a direct delivery never overlap
-        self._wake = threading.Event()
-        self._stopping = False
-        self._abandoned = False
         self._delivered = 0  # events delivered so far (progress, watched by join)
-        self._worker: threading.Thread | None = None
+        self._loop = RetryLoop(
+            self._deliver_all,
+            lambda: self._delivered,
+            interval=interval,
+            retry_interval=retry_interval,
+            name="sacredlite-queue-observer",
+        )
+
+    @property
+    def _worker(self) -> threading.Thread | None:
+        """The background thread (Sacred's tests look at it)."""
+        return self._loop.thread
 
     @property
     def covered_observer(self) -> Any:
@@ -125,11 +134,7 @@ class QueueObserver(RunObserver):
         """Start the background thread, then the covered observer (at once: it names the run)."""
         if not self._native:
             self._queue.clear()
-            self._stopping = self._abandoned = False
-            self._worker = threading.Thread(
-                target=self._run, name="sacredlite-queue-observer", daemon=True
-            )
-            self._worker.start()
+            self._loop.start()
         return self._call("started_event", args, kwargs)
 
     def queued_event(self, *args: Any, **kwargs: Any) -> Any:
@@ -145,7 +150,7 @@ class QueueObserver(RunObserver):
             self._deliver_all()
 
     def _is_running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive() and not self._stopping
+        return self._loop.is_alive() and not self._loop.ending
 
     def heartbeat_event(self, *args: Any, **kwargs: Any) -> None:
         """Queue a heartbeat."""
@@ -185,7 +190,7 @@ class QueueObserver(RunObserver):
     def _deliver_all(self) -> bool:
         """Deliver queued events in order; return whether the queue is empty."""
         with self._delivering:
-            while self._queue and not self._abandoned:
+            while self._queue and not self._loop.abandoned:
                 method, args, kwargs = self._queue[0]
                 try:
                     self._call(method, args, kwargs)
@@ -196,20 +201,6 @@ class QueueObserver(RunObserver):
                 self._delivered += 1
             return not self._queue
 
-    def _run(self) -> None:
-        while not self._abandoned:
-            if not self._stopping:
-                self._wake.wait(self._interval)
-                self._wake.clear()
-            if self._deliver_all():
-                if self._stopping:
-                    return
-                continue
-            # the end of the run retries often; join() decides how long it waits
-            pause = min(self._retry_interval, 0.25) if self._stopping else self._retry_interval
-            self._wake.wait(pause)
-            self._wake.clear()
-
     def join(self) -> None:
         """Wait until the queue is delivered (retrying at most ``join_timeout`` s); stop the
         thread. A covered MongoObserver in queued mode is joined instead."""
@@ -218,20 +209,8 @@ class QueueObserver(RunObserver):
             if callable(join):
                 join()
             return
-        worker = self._worker
-        timeout = self._resolved_join_timeout()
-        if worker is not None and worker.is_alive():
-            self._stopping = True
-            self._wake.set()
-            delivered, idle_since = self._delivered, time.monotonic()
-            while worker.is_alive():
-                worker.join(min(0.05, timeout))
-                if self._delivered != delivered:
-                    delivered, idle_since = self._delivered, time.monotonic()
-                elif time.monotonic() - idle_since >= timeout and worker.is_alive():
-                    self._abandoned = True  # the thread stops after the call it is in
-                    self._wake.set()
-                    break
+        timeout = join_timeout(self._join_timeout)
+        self._loop.finish(timeout)
         if self._queue:
             logger.warning(
                 "%s could not deliver %d event(s) while none got through for %g s; they are lost.",
@@ -239,15 +218,8 @@ class QueueObserver(RunObserver):
                 len(self._queue),
                 timeout,
             )
-            if worker is None or not worker.is_alive():  # else the thread still holds one
+            if not self._loop.is_alive():  # else the thread still holds one
                 self._queue.clear()
-
-    def _resolved_join_timeout(self) -> float:
-        if self._join_timeout is not None:
-            return float(self._join_timeout)
-        from ..settings import SETTINGS
-
-        return float(SETTINGS.DEFAULT_JOIN_TIMEOUT)
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("__") or item == "_covered_observer":

@@ -23,10 +23,13 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Spool", "DEFAULT_SPOOL_DIR", "find_spools"]
+from ..formats.mongo import Op, StoreFile, from_record, to_record
+
+__all__ = ["DEFAULT_SPOOL_DIR", "Spool", "Spooled", "find_spools"]
 
 DEFAULT_SPOOL_DIR = ".sacredlite-spool"
 """Where spools go by default, relative to the run's working directory."""
@@ -46,6 +49,13 @@ def _loads(line: str) -> dict[str, Any]:
     return result
 
 
+class Spooled(NamedTuple):
+    """One operation in a spool, with its number there."""
+
+    seq: int
+    op: Op
+
+
 class SpoolLockedError(RuntimeError):
     """Raise when another process holds a spool (its run is still going)."""
 
@@ -62,7 +72,7 @@ class Spool:
         self.path = path
         self.header = header
         self.blob_dir = path.with_name(path.name + ".blobs")
-        self._ops: dict[int, dict[str, Any]] = {}
+        self._ops: dict[int, Op] = {}
         self._acked: set[int] = set()
         self._next_seq = 0
         self._file: io.TextIOWrapper | None = None
@@ -104,7 +114,7 @@ class Spool:
                 elif "assign" in record:
                     spool.header["run_id"] = record["assign"]
                 elif "seq" in record:
-                    spool._ops[record["seq"]] = record
+                    spool._ops[record["seq"]] = from_record(record)
                     spool._next_seq = max(spool._next_seq, record["seq"] + 1)
         return spool
 
@@ -127,17 +137,15 @@ class Spool:
         self._file.write(_dumps(record) + "\n")
         self._file.flush()
 
-    def append(self, op: dict[str, Any]) -> int:
+    def append(self, op: Op) -> int:
         """Append one operation (copying its ``src`` file into the spool); return its seq."""
-        op = dict(op)
-        src = op.get("src")
-        if src is not None and not str(src).startswith(str(self.blob_dir)):
-            op["src"] = self._store_blob(src)
+        if isinstance(op, StoreFile) and op.src is not None:
+            if not str(op.src).startswith(str(self.blob_dir)):
+                op = replace(op, src=self._store_blob(op.src))
         seq = self._next_seq
         self._next_seq += 1
-        op["seq"] = seq
         self._ops[seq] = op
-        self._write(op)
+        self._write({**to_record(op), "seq": seq})
         return seq
 
     def _store_blob(self, src: str) -> str:
@@ -163,13 +171,13 @@ class Spool:
         self.header["run_id"] = run_id
         self._write({"assign": run_id})
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Spooled]:
         """Return the operations not yet acknowledged, in order."""
-        return [self._ops[s] for s in sorted(self._ops) if s not in self._acked]
+        return [Spooled(s, self._ops[s]) for s in sorted(self._ops) if s not in self._acked]
 
-    def pending_and_acked(self) -> list[dict[str, Any]]:
+    def pending_and_acked(self) -> list[Spooled]:
         """Return every operation, acknowledged or not, in order."""
-        return [self._ops[s] for s in sorted(self._ops)]
+        return [Spooled(s, self._ops[s]) for s in sorted(self._ops)]
 
     def is_acked(self, seq: int) -> bool:
         """Return whether operation *seq* is stored."""
@@ -196,33 +204,3 @@ def find_spools(directory: str | os.PathLike[str]) -> Iterator[Path]:
         return
     files = [p for p in root.glob("*.jsonl") if p.is_file()]
     yield from sorted(files, key=lambda p: p.stat().st_mtime)
-
-
-def spool_summary(ops: list[dict[str, Any]]) -> str:
-    """Return e.g. ``"3 metric batches, 2 updates"`` for a list of operations."""
-    counts: dict[str, int] = {}
-    for op in ops:
-        counts[op["op"]] = counts.get(op["op"], 0) + 1
-    names = {"metric_push": "metric batch", "set": "update", "file": "file", "start": "run"}
-    parts = []
-    for kind, count in sorted(counts.items()):
-        noun = names.get(kind, kind.replace("_", " "))
-        parts.append(f"{count} {noun}{'' if count == 1 else ('es' if noun.endswith('h') else 's')}")
-    return ", ".join(parts) or "nothing"
-
-
-def describe_op(op: dict[str, Any]) -> str:
-    """Return one spooled operation in words, e.g. ``"write 7 (update of info, result)"``."""
-    kind = op.get("op")
-    if kind == "set":
-        what = f"update of {', '.join(map(str, op.get('fields', {})))}"
-    elif kind == "start":
-        what = "the run document"
-    elif kind in ("metric_push", "metric_new"):
-        points = f", {len(op.get('steps', ()))} points" if kind == "metric_push" else ""
-        what = f"metric {op.get('name')!r}{points}"
-    elif kind == "file":
-        what = f"file {op.get('filename') or op.get('artifact')!r}"
-    else:
-        what = str(kind).replace("_", " ")
-    return f"write {op.get('seq', '?')} ({what})"

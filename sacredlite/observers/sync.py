@@ -15,15 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .mongo_url import describe_access_error, describe_hosts, parse_mongo_option
-from .spool import (
-    DEFAULT_SPOOL_DIR,
-    Spool,
-    SpoolLockedError,
-    describe_op,
-    find_spools,
-    spool_summary,
-)
+from ..formats.mongo import describe_access_error, describe_hosts, parse_mongo_option
+from .spool import DEFAULT_SPOOL_DIR, Spool, Spooled, SpoolLockedError, find_spools
 
 __all__ = ["main", "sync_spools"]
 
@@ -39,15 +32,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pending(spool: Spool) -> list[dict[str, Any]]:
+def _pending(spool: Spool) -> list[Spooled]:
     """Return the ops to apply: the unacknowledged ones, plus the source look-ups a
-    pending ``start`` needs (they are idempotent, and fill in deduplicated file ids)."""
+    pending start needs (they are idempotent, and fill in deduplicated file ids)."""
+    from ..formats.mongo import StartRun, StoreFile
+
     pending = spool.pending()
-    if not any(op["op"] == "start" for op in pending):
+    if not any(isinstance(item.op, StartRun) for item in pending):
         return pending
-    keep = {op["seq"] for op in pending}
-    every = spool.pending_and_acked()
-    return [op for op in every if op["seq"] in keep or (op["op"] == "file" and op.get("dedupe"))]
+    keep = {item.seq for item in pending}
+    return [
+        item
+        for item in spool.pending_and_acked()
+        if item.seq in keep or (isinstance(item.op, StoreFile) and item.op.dedupe)
+    ]
 
 
 def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tuple[int, int]:
@@ -60,9 +58,18 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
     """
     import pymongo
 
-    from ._storable import brief
-    from .mongo_storable import storable_op
-    from .mongo_store import Executor, Target, is_transient
+    from ..formats._json import brief
+    from ..formats.mongo import (
+        Collections,
+        Executor,
+        Op,
+        Target,
+        describe,
+        is_transient,
+        retrying,
+        storable,
+        summary,
+    )
 
     out = out or sys.stdout
     kwargs = parse_mongo_option(mongo_option)
@@ -79,10 +86,10 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                 continue
             header = spool.header
             db_name = kwargs.get("db_name") or header["db"]
-            target = Target.in_database(client[db_name], header["runs"], header["metrics"])
+            names = Collections(header["runs"], header["metrics"])
+            target = Target.in_database(client[db_name], names)
             executor = Executor(target, spool.run_id, on_assign=spool.assign)
-            ops = _pending(spool)
-            applied: list[dict[str, Any]] = []
+            applied: list[Op] = []
             failed = 0
             unreachable = False
             name = path.name
@@ -94,11 +101,9 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                     file=out,
                 )
 
-            for op in ops:
-                if op["op"] == "start":
-                    op = {**op, "exists_ok": True}
+            for seq, op in _pending(spool):
                 # a spool written before values were made storable may hold what BSON refuses
-                op = storable_op(op, warn)
+                op = storable(retrying(op), warn)
                 try:
                     executor.apply(op)
                 except Exception as exc:  # noqa: BLE001 - reported, kept in the spool
@@ -112,19 +117,19 @@ def sync_spools(directory: str | Path, mongo_option: str, out: Any = None) -> tu
                         break
                     failed += 1
                     print(
-                        f"{name}: {describe_op(op)} of run {executor.run_id} was rejected by "
+                        f"{name}: {describe(op, seq)} of run {executor.run_id} was rejected by "
                         f"MongoDB ({type(exc).__name__}: {str(exc)[:300]}); it stays in the "
                         "spool, the other writes are stored.",
                         file=out,
                     )
                     continue
-                if not spool.is_acked(op["seq"]):
-                    spool.ack(op["seq"])
+                if not spool.is_acked(seq):
+                    spool.ack(seq)
                     applied.append(op)
             remaining = len(spool.pending())
             spool.close()
             where = f"run {executor.run_id} in {db_name}.{header['runs']}"
-            print(f"{path.name}: {where}: stored {spool_summary(applied)}.", file=out)
+            print(f"{path.name}: {where}: stored {summary(applied)}.", file=out)
             if remaining:
                 left += 1
                 print(f"{path.name}: {remaining} write(s) still pending.", file=out)
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     import pymongo.errors
 
     from ..errors import CommandLineError
-    from .mongo_url import redact_url
+    from ..formats.mongo import redact_url
 
     args = _parser().parse_args(argv)
     try:

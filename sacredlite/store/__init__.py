@@ -34,12 +34,12 @@ __all__ = [
 def parse_mongo_option(value: str, db_name: str | None = None) -> tuple[str, str]:
     """Turn Sacred's ``-m`` value into ``(url, db_name)`` for reading.
 
-    The grammar is the observer's (:func:`sacredlite.observers.mongo_url.parse_mongo_option`):
+    The grammar is the observer's (:func:`sacredlite.formats.mongo.parse_mongo_option`):
     ``mongodb://...`` URLs (database from the URL path), ``DB``, ``HOST:PORT``,
     ``HOST:PORT:DB``; *db_name*, when given, wins; the default database is ``sacred``.
     """
     from ..errors import CommandLineError
-    from ..observers.mongo_url import parse_mongo_option as parse_observer_option
+    from ..formats.mongo import parse_mongo_option as parse_observer_option
 
     try:
         kwargs = parse_observer_option(value)

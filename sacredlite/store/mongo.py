@@ -2,8 +2,9 @@
 
 Works on databases written by Sacred's MongoObserver and by ours: ``runs``, ``metrics``,
 GridFS for sources and artifacts, Omniboard's ``omniboard.tags``/``omniboard.notes``, and
-our overflow collections (reassembled through
-:func:`sacredlite.observers.mongo_store.read_captured_out` and ``read_metric``).
+our overflow collections. Everything the schema says is known by
+:mod:`sacredlite.formats.mongo`, which this module reads through (collection names, the
+reassembly of overflowed output and metrics, what a run's deletion removes).
 
 The run list is cached: runs that are still live, new and deleted runs are picked up on
 every listing, and everything is re-read at least every :data:`FULL_REFRESH` seconds (so
@@ -16,9 +17,36 @@ import time
 from collections.abc import Collection
 from typing import Any
 
+from ..events import RunStatus
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .records import NotFound, Record, RunNotFound, StoreError
 from .series import Series
+
+try:
+    import pymongo
+    import pymongo.errors
+
+    from ..formats.mongo import (
+        ARTIFACTS,
+        OMNIBOARD_NOTES,
+        OMNIBOARD_TAGS,
+        SOURCES,
+        Collections,
+        Target,
+        artifact_files,
+        delete_run,
+        describe_access_error,
+        describe_hosts,
+        metric_names,
+        read_captured_out,
+        read_metric,
+        redact_url,
+        source_files,
+        split_credentials,
+        with_diffs,
+    )
+except ImportError:  # pragma: no cover - pymongo is a dependency
+    raise StoreError("Reading MongoDB needs pymongo: pip install pymongo.") from None
 
 FULL_REFRESH = 30.0
 """Seconds after which the cached run list is re-read in full."""
@@ -26,12 +54,10 @@ RECHECK = 1.0
 """Seconds during which a listing is answered from the cache without asking the server."""
 
 _LIST_PROJECTION = {"captured_out": 0, "fail_trace": 0}
-_LIVE = ("RUNNING", "QUEUED")
+_LIVE = (RunStatus.RUNNING.value, RunStatus.QUEUED.value)
 
 
 def _bad_url(url: str, reason: str) -> str:
-    from ..observers.mongo_url import redact_url, split_credentials
-
     password = split_credentials(url)[1]
     if password:
         reason = reason.replace(password, "***")
@@ -40,10 +66,6 @@ def _bad_url(url: str, reason: str) -> str:
 
 def _open_error(exc: Exception, url: str, db_name: str) -> str:
     """Return the one line that says why the database cannot be read."""
-    import pymongo.errors
-
-    from ..observers.mongo_url import describe_access_error, describe_hosts
-
     access = describe_access_error(exc, url, db_name)
     if access is not None:
         return access
@@ -96,12 +118,6 @@ class MongoStore(RunStore):
         timeout: float = 5.0,
     ) -> None:
         super().__init__(read_only=read_only)
-        try:
-            import gridfs
-            import pymongo
-        except ImportError:  # pragma: no cover - pymongo is a dependency
-            raise StoreError("Reading MongoDB needs pymongo: pip install pymongo.") from None
-        self._pymongo = pymongo
         self._own_client = client is None
         try:
             self.client = client or pymongo.MongoClient(
@@ -117,11 +133,11 @@ class MongoStore(RunStore):
         except (pymongo.errors.PyMongoError, ValueError, TypeError) as exc:
             self.close()
             raise StoreError(f"Invalid MongoDB database name {db_name!r}: {exc}") from None
-        prefix = f"{collection_prefix}_" if collection_prefix else ""
-        self.runs = self.db[f"{prefix}runs"]
-        self.metrics_name = f"{prefix}metrics"
-        self.metrics = self.db[self.metrics_name]
-        self.fs = gridfs.GridFS(self.db)
+        self.names = Collections.with_prefix(collection_prefix)
+        self._target = Target.in_database(self.db, self.names)
+        self.runs = self._target.runs
+        self.metrics = self._target.metrics
+        self.fs = self._target.fs
         self.location = f"{url.split('@')[-1]} db={db_name}"
         self._cache: dict[Any, Record] = {}
         self._loaded_at = self._checked_at = 0.0
@@ -174,25 +190,11 @@ class MongoStore(RunStore):
     def run(self, run_id: RunId) -> Record:
         """Return the full record of a run (captured output excluded; see :meth:`output`)."""
         record = _normalize(self._doc(run_id, {"captured_out": 0}))
-        repos = record["experiment"].get("repositories") or []
-        if any(isinstance(r, dict) and r.get("diff_file_id") for r in repos):
-            record["experiment"] = dict(record["experiment"])
-            record["experiment"]["repositories"] = [self._with_diff(r) for r in repos]
+        record["experiment"] = with_diffs(record["experiment"], self.fs)
         return record
-
-    def _with_diff(self, repo: Any) -> Any:
-        if not isinstance(repo, dict) or not repo.get("diff_file_id"):
-            return repo
-        try:
-            diff = self.fs.get(repo["diff_file_id"]).read().decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - a missing diff must not hide the run
-            diff = "(the stored diff is missing)"
-        return {**repo, "diff": diff}
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
         """Return captured output, reassembled from overflow chunks when needed."""
-        from ..observers.mongo_store import read_captured_out
-
         doc = self._doc(run_id, {"captured_out": 1, "sacredlite": 1})
         data = read_captured_out(self.db, doc).encode("utf-8")
         size = len(data)
@@ -202,10 +204,10 @@ class MongoStore(RunStore):
     # -- metrics -----------------------------------------------------------------------
     def metric_names(self, run_id: RunId) -> list[str]:
         """Return the names of the run's metrics (from the metrics collection)."""
-        names = {d.get("name") for d in self.metrics.find({"run_id": run_id}, {"name": 1})}
+        names = metric_names(self.db, run_id, self.names.metrics)
         if not names:
             self._doc(run_id, {"_id": 1})  # raise RunNotFound for unknown runs
-        return sorted(str(n) for n in names if n is not None)
+        return names
 
     def _metric_version(self, run_id: RunId, name: str) -> Any:
         # Metrics grow at heartbeats; a finished run's metrics do not change.
@@ -215,75 +217,53 @@ class MongoStore(RunStore):
         return (doc.get("heartbeat"), doc.get("stop_time"), doc.get("status"))
 
     def _load_series(self, run_id: RunId, name: str, cached: Series | None) -> Series:
-        # Like read_metric, but without timestamps: decoding a million BSON dates is most
-        # of the cost of a long metric, and plots do not need them.
-        fields = {"steps": 1, "values": 1, "sacredlite_parts": 1}
-        main = self.metrics.find_one({"run_id": run_id, "name": name}, fields)
-        if main is None:
+        # without timestamps: decoding a million BSON dates is most of the cost of a long
+        # metric, and plots do not need them
+        points = read_metric(self.db, run_id, name, self.names.metrics, fields=("steps", "values"))
+        if points is None:
             raise NotFound(f"Run {run_id!r} has no metric {name!r}.")
-        steps, values = list(main.get("steps", [])), list(main.get("values", []))
-        if main.get("sacredlite_parts"):
-            parts = self.db[f"{self.metrics_name}_overflow"].find(
-                {"_id.metric_id": main["_id"]}, {"steps": 1, "values": 1}
-            )
-            for part in sorted(parts, key=lambda p: p["_id"]["part"]):
-                steps.extend(part.get("steps", []))
-                values.extend(part.get("values", []))
-        return Series(steps, values)
+        return Series(points["steps"], points["values"])
 
     def metric_points(self, run_id: RunId, name: str) -> dict[str, list[Any]]:
         """Return a whole metric (all overflow parts joined)."""
-        from ..observers.mongo_store import read_metric
-
-        points = read_metric(self.db, run_id, name, self.metrics_name)
+        points = read_metric(self.db, run_id, name, self.names.metrics)
         if points is None:
             raise NotFound(f"Run {run_id!r} has no metric {name!r}.")
         return points
 
     # -- files -------------------------------------------------------------------------
     def _file_info(self, file_id: Any) -> dict[str, Any] | None:
-        return self.db["fs.files"].find_one({"_id": file_id}, {"length": 1, "md5": 1})
+        return self.db[self.names.fs_files].find_one({"_id": file_id}, {"length": 1, "md5": 1})
 
     def artifacts(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's artifacts with sizes and content types."""
         out = []
-        for item in self._doc(run_id, {"artifacts": 1}).get("artifacts") or []:
-            if not isinstance(item, dict):
-                continue
-            info = self._file_info(item.get("file_id"))
-            name = str(item.get("name"))
-            out.append(
-                {
-                    "name": name,
-                    "size": info.get("length") if info else None,
-                    "content_type": content_type(name),
-                }
-            )
+        for name, file_id in artifact_files(self._doc(run_id, {ARTIFACTS: 1})):
+            info = self._file_info(file_id) or {}
+            size = info.get("length")
+            out.append({"name": name, "size": size, "content_type": content_type(name)})
         return out
 
     def artifact(self, run_id: RunId, name: str) -> tuple[bytes, str]:
         """Return an artifact's bytes from GridFS."""
-        for item in self._doc(run_id, {"artifacts": 1}).get("artifacts") or []:
-            if isinstance(item, dict) and item.get("name") == name:
-                return self.fs.get(item["file_id"]).read(), content_type(name)
+        for stored, file_id in artifact_files(self._doc(run_id, {ARTIFACTS: 1})):
+            if stored == name:
+                return bytes(self.fs.get(file_id).read()), content_type(name)
         raise NotFound(f"Run {run_id!r} has no artifact {name!r}.")
 
     def sources(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's source files as recorded in ``experiment.sources``."""
-        doc = self._doc(run_id, {"experiment.sources": 1})
         out = []
-        for item in (doc.get("experiment") or {}).get("sources") or []:
-            if isinstance(item, (list, tuple)) and len(item) >= 2:
-                info = self._file_info(item[1]) or {}
-                out.append({"path": str(item[0]), "stored": str(item[1]), "md5": info.get("md5")})
+        for path, file_id in source_files(self._doc(run_id, {SOURCES: 1})):
+            info = self._file_info(file_id) or {}
+            out.append({"path": path, "stored": str(file_id), "md5": info.get("md5")})
         return out
 
     def source(self, run_id: RunId, path: str) -> bytes:
         """Return a source file's content from GridFS."""
-        doc = self._doc(run_id, {"experiment.sources": 1})
-        for item in (doc.get("experiment") or {}).get("sources") or []:
-            if isinstance(item, (list, tuple)) and len(item) >= 2 and str(item[0]) == path:
-                return self.fs.get(item[1]).read()
+        for stored, file_id in source_files(self._doc(run_id, {SOURCES: 1})):
+            if stored == path:
+                return bytes(self.fs.get(file_id).read())
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
 
     # -- writes ------------------------------------------------------------------------
@@ -294,32 +274,23 @@ class MongoStore(RunStore):
         with self._lock:
             cached = self._cache.get(run_id)
             if cached is not None:
-                cached["omniboard"] = {**cached["omniboard"], field.split(".")[1]: value}
+                cached["omniboard"] = {**cached["omniboard"], field.split(".", 1)[1]: value}
 
     def set_tags(self, run_id: RunId, tags: list[str]) -> None:
         """Replace ``omniboard.tags`` (Omniboard's field)."""
         self._check_writable("change tags")
-        self._set(run_id, "omniboard.tags", clean_tags(tags))
+        self._set(run_id, OMNIBOARD_TAGS, clean_tags(tags))
 
     def set_notes(self, run_id: RunId, notes: str) -> None:
         """Replace ``omniboard.notes`` (Omniboard's field)."""
         self._check_writable("change notes")
-        self._set(run_id, "omniboard.notes", clean_notes(notes))
+        self._set(run_id, OMNIBOARD_NOTES, clean_notes(notes))
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run, its metrics (with overflow parts), output overflow and artifacts."""
         self._check_writable("delete runs")
-        doc = self._doc(run_id, {"artifacts": 1, "sacredlite": 1})
-        for item in doc.get("artifacts") or []:
-            if isinstance(item, dict) and item.get("file_id") is not None:
-                self.fs.delete(item["file_id"])
-        self.metrics.delete_many({"run_id": run_id})
-        self.db[f"{self.metrics_name}_overflow"].delete_many({"run_id": run_id})
-        output = (doc.get("sacredlite") or {}).get(
-            "output_collection"
-        ) or f"{self.runs.name}_output"
-        self.db[output].delete_many({"run_id": run_id})
-        self.runs.delete_one({"_id": run_id})
+        if not delete_run(self._target, run_id):
+            raise RunNotFound(run_id, self.location)
         with self._lock:
             self._cache.pop(run_id, None)
         self._series = type(self._series)((k, v) for k, v in self._series.items() if k[0] != run_id)

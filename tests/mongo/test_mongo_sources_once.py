@@ -18,7 +18,7 @@ from typing import Any
 
 import gridfs
 
-from sacredlite.observers.mongo_store import Executor, Target
+from sacredlite.formats.mongo import Executor, StoreFile, Target
 
 REPO = Path(__file__).resolve().parents[2]
 THIS_CHECKOUT = {
@@ -105,14 +105,7 @@ def test_existing_copies_are_reused_and_not_multiplied(
 
             executor = Executor(target, run_id=1)
             file_id = ObjectId()
-            op = {
-                "op": "file",
-                "file_id": file_id,
-                "filename": str(source),
-                "md5": md5,
-                "dedupe": True,
-                "src": str(source),
-            }
+            op = StoreFile(file_id, filename=str(source), md5=md5, dedupe=True, src=str(source))
             executor.apply(op)
             chosen.add(executor.aliases.get(file_id, file_id))
         assert len(chosen) == 1 and chosen <= set(old)

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from sacredlite.formats.mongo import PushMetric, SetFields, storable
 from sacredlite.observers.mongo import read_metric
-from sacredlite.observers.spool import Spool
 
 REPO = Path(__file__).resolve().parents[2]
 THIS_CHECKOUT = {
@@ -123,12 +123,18 @@ def test_unencodable_values_are_stored_as_text_and_the_run_completes(
 
 
 def old_spool(spool_dir: Path, db_name: str, ops: list[dict[str, Any]]) -> Path:
-    """Write a spool as an observer that sent values unchanged would have left it."""
-    spool = Spool.create(spool_dir, db_name, "runs", "metrics", None)
-    for op in ops:
-        spool.append(op)
-    spool.close()
-    return spool.path
+    """Write a spool as an observer that sent values unchanged would have left it, line by
+    line in the format of that time (its operations were dicts)."""
+    from bson import json_util
+
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    path = spool_dir / f"{db_name}.runs.new.0123456789ab.jsonl"
+    header = {"spool": 1, "db": db_name, "runs": "runs", "metrics": "metrics", "run_id": None}
+    records = [{**header, "key": "0123456789ab"}]
+    records += [{**op, "seq": seq} for seq, op in enumerate(ops)]
+    options = json_util.RELAXED_JSON_OPTIONS
+    path.write_text("".join(json_util.dumps(r, json_options=options) + "\n" for r in records))
+    return path
 
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -268,31 +274,30 @@ def test_a_result_past_16_mb_does_not_keep_the_run_running(
 )
 def test_keys_bson_refuses_become_text(key: Any) -> None:
     """A key that is not a BSON key becomes its string form, reported with its place."""
-    from sacredlite.observers.mongo_storable import storable_op
-
     reports: list[str] = []
-    op = {"op": "set", "fields": {"info": {"ok": 1, "inner": {key: 2}}}}
-    fixed = storable_op(op, lambda where, *rest: reports.append(where))
-    (name,) = fixed["fields"]["info"]["inner"]
-    __import__("bson").encode(fixed["fields"])
-    assert fixed["fields"]["info"]["ok"] == 1
+    op = SetFields({"info": {"ok": 1, "inner": {key: 2}}})
+    fixed = storable(op, lambda where, *rest: reports.append(where))
+    assert isinstance(fixed, SetFields)
+    (name,) = fixed.fields["info"]["inner"]
+    __import__("bson").encode(fixed.fields)
+    assert fixed.fields["info"]["ok"] == 1
     assert reports == ["the key info['inner'][" + repr(key) + "]"]
     assert isinstance(name, str)
 
 
 def test_storable_values_are_sent_unchanged() -> None:
     """An operation BSON can hold comes back as the same object (no copy, no warning)."""
-    from sacredlite.observers.mongo_storable import storable_op
-
     ops = [
-        {"op": "set", "fields": {"info.metrics": [{"name": "a"}], "result": 2**62}},
-        {
-            "op": "metric_push",
-            "name": "loss",
-            "steps": list(range(1000)),
-            "values": [0.5] * 1000,
-            "timestamps": [NOW] * 1000,
-        },
+        SetFields({"info.metrics": [{"name": "a"}], "result": 2**62}),
+        PushMetric(
+            metric_id=None,
+            name="loss",
+            part=0,
+            token="t",
+            steps=list(range(1000)),
+            values=[0.5] * 1000,
+            timestamps=[NOW] * 1000,
+        ),
     ]
     for op in ops:
-        assert storable_op(op, lambda *args: pytest.fail(f"warned: {args}")) is op
+        assert storable(op, lambda *args: pytest.fail(f"warned: {args}")) is op

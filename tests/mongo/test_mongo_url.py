@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sacredlite.errors import CommandLineError
-from sacredlite.observers.mongo_url import describe_hosts, parse_mongo_option, redact_url
+from sacredlite.formats.mongo import describe_hosts, parse_mongo_option, redact_url
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,122 @@
+"""The queue protocol: claim a QUEUED run atomically, give it back, or fail it (internal;
+public through :mod:`sacredlite.formats.mongo`).
+
+A claim is one ``find_one_and_update`` (QUEUED -> RUNNING, recording ``worker: {host, pid,
+claimed}`` and dropping an earlier ``worker_error``), so any number of workers never claim
+one run twice. Runs with a higher ``meta.priority`` go first, then the lowest ``_id``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..events import RunStatus
+
+__all__ = ["QueuedRun", "claim_next", "fail_unrunnable", "release"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRun:
+    """What a worker needs of a claimed run's document.
+
+    Attributes:
+        run_id: the run's ``_id`` (the run is executed into it).
+        command: the recorded command (``None``: the experiment's main).
+        config: the stored config, still flattened (restore it as data).
+        base_dir: the experiment's recorded ``base_dir``.
+        mainfile: its main file, relative to *base_dir*.
+        experiment: the experiment's name.
+        meta_info: the meta information the run is executed with: the recorded
+            ``comment`` and ``priority``, and ``queued_by: {host}``.
+    """
+
+    run_id: Any
+    command: str | None
+    config: Any
+    base_dir: str | None
+    mainfile: str | None
+    experiment: str | None
+    meta_info: dict[str, Any]
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> QueuedRun:
+        """Read a claimed run document."""
+        experiment = doc.get("experiment") or {}
+        meta = doc.get("meta") or {}
+        meta_info = {k: meta[k] for k in ("comment", "priority") if k in meta}
+        meta_info["queued_by"] = {"host": (doc.get("host") or {}).get("hostname")}
+        return cls(
+            run_id=doc["_id"],
+            command=doc.get("command") or None,
+            config=doc.get("config") or {},
+            base_dir=experiment.get("base_dir"),
+            mainfile=experiment.get("mainfile"),
+            experiment=experiment.get("name"),
+            meta_info=meta_info,
+        )
+
+
+def claim_next(
+    runs: Any, experiment: str | None = None, skip: list[Any] | tuple[Any, ...] = ()
+) -> dict[str, Any] | None:
+    """Atomically claim the next QUEUED run in *runs*; return its document or ``None``.
+
+    Args:
+        runs: the pymongo runs collection.
+        experiment: only claim runs of the experiment with this name.
+        skip: run ids not to claim (runs this worker could not execute).
+    """
+    import pymongo
+
+    query: dict[str, Any] = {"status": RunStatus.QUEUED.value}
+    if experiment:
+        query["experiment.name"] = experiment
+    if skip:
+        query["_id"] = {"$nin": list(skip)}
+    claim = {
+        "status": RunStatus.RUNNING.value,
+        "worker": {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "claimed": datetime.now(timezone.utc),
+        },
+    }
+    result: dict[str, Any] | None = runs.find_one_and_update(
+        query,
+        {"$set": claim, "$unset": {"worker_error": ""}},
+        sort=[("meta.priority", pymongo.DESCENDING), ("_id", pymongo.ASCENDING)],
+        return_document=pymongo.ReturnDocument.AFTER,
+    )
+    return result
+
+
+def release(runs: Any, run_id: Any, reason: str) -> None:
+    """Put a claimed run back to QUEUED, with *reason* in ``worker_error`` (this worker
+    could not execute it; another one may)."""
+    runs.update_one(
+        {"_id": run_id, "status": RunStatus.RUNNING.value},
+        {
+            "$set": {"status": RunStatus.QUEUED.value, "worker_error": reason},
+            "$unset": {"worker": ""},
+        },
+    )
+
+
+def fail_unrunnable(runs: Any, run_id: Any, reason: str) -> None:
+    """Store a claimed run that no worker may run as it is (its config holds code) as
+    FAILED, with *reason* in ``worker_error`` and ``fail_trace``."""
+    runs.update_one(
+        {"_id": run_id, "status": RunStatus.RUNNING.value},
+        {
+            "$set": {
+                "status": RunStatus.FAILED.value,
+                "stop_time": datetime.now(timezone.utc),
+                "worker_error": reason,
+                "fail_trace": [f"sacredlite worker did not run it: {reason}\n"],
+            }
+        },
+    )
