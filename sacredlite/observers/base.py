@@ -45,6 +45,10 @@ EVENT_METHODS: dict[str, tuple[str, ...]] = {
 }
 """Sacred's observer methods and the keyword arguments each receives."""
 
+OWN_EVENT_METHODS: dict[str, tuple[str, ...]] = {"metrics_event": ("points", "info")}
+"""sacredlite's own observer methods: ``metrics_event`` receives the Run's compact points
+(``{name: MetricPoints}``) instead of ``log_metrics``' lists, when an observer defines it."""
+
 
 _KEPT = "sacredlite_event_kept"
 
@@ -155,7 +159,8 @@ def check_observer(observer: Any) -> None:
     import inspect
 
     name = type(observer).__name__
-    known = set(EVENT_METHODS) | {"join"}
+    methods = {**EVENT_METHODS, **OWN_EVENT_METHODS}
+    known = set(methods) | {"join"}
     for attr in dir(type(observer)):
         if attr.endswith("_event") and attr not in known and not attr.startswith("_"):
             raise ObserverError(
@@ -166,7 +171,7 @@ def check_observer(observer: Any) -> None:
         raise ObserverError(
             f"{name} is not an observer: it has none of the methods {', '.join(EVENT_METHODS)}."
         )
-    for method_name, kwargs in EVENT_METHODS.items():
+    for method_name, kwargs in methods.items():
         method = getattr(observer, method_name, None)
         if method is None:
             continue

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..formats._io import copy_atomic
+
 __all__ = ["Spool", "DEFAULT_SPOOL_DIR", "find_spools"]
 
 DEFAULT_SPOOL_DIR = ".sacredlite-spool"
@@ -148,9 +150,7 @@ class Spool:
         self.blob_dir.mkdir(exist_ok=True)
         target = self.blob_dir / digest.hexdigest()
         if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, target)
+            copy_atomic(src, target)
         return str(target)
 
     def ack(self, seq: int) -> None:

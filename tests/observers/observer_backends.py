@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
+from sacredlite.formats.file import read_metrics
 from sacredlite.observers import FileStorageObserver, MemoryObserver
-from sacredlite.observers.file import read_metrics
 
 T0 = datetime(2026, 11, 28, 0, 32, 23, 123000, tzinfo=timezone.utc)
 """A UTC-aware start time with whole milliseconds."""

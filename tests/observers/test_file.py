@@ -15,8 +15,7 @@ import pytest
 from observer_backends import HOST, META, at, md5_bytes
 
 from sacredlite.errors import ObserverError
-from sacredlite.observers import FileStorageObserver
-from sacredlite.observers.file_metrics import (
+from sacredlite.formats.file import (
     LIVE_LIMIT,
     METRICS_FILE,
     SIDE_FILE,
@@ -25,6 +24,7 @@ from sacredlite.observers.file_metrics import (
     finalize_metrics,
     read_metrics,
 )
+from sacredlite.observers import FileStorageObserver
 
 CONFIG = {"lr": 0.1, "seed": 3}
 THIS_CHECKOUT = {
@@ -426,7 +426,7 @@ class TestBasedir:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """If every mkdir reports a taken id, the observer gives up with FileExistsError."""
-        from sacredlite.observers._filestore import MAX_ID_ATTEMPTS
+        from sacredlite.formats.file import MAX_ID_ATTEMPTS
 
         calls = []
 
@@ -637,7 +637,7 @@ class TestMetrics:
         script = (
             "import sys\n"
             "from datetime import datetime, timezone\n"
-            "from sacredlite.observers.file_metrics import MetricsWriter\n"
+            "from sacredlite.formats.file import MetricsWriter\n"
             "w = MetricsWriter(sys.argv[1])\n"
             "now = datetime.now(timezone.utc)\n"
             "i = 0\n"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sacredlite.observers.file_metrics import METRICS_FILE, SIDE_FILE, MetricsWriter
+from sacredlite.formats.file import METRICS_FILE, SIDE_FILE, MetricsWriter
 
 np = pytest.importorskip("numpy")
 
