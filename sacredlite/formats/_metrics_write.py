@@ -9,8 +9,7 @@ import json
 import os
 import shutil
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from ._io import open_atomic, write_all, write_atomic
@@ -33,10 +32,26 @@ LIVE_LIMIT = 1 << 20
 
 _SIDE, _HELD, _SPILLED = 0, 1, 2
 """Where a piece of a metric's list is: the side file (compact text at an offset, laid out
-when copied), held in memory (a fragment), or the spill file (laid-out text at an offset)."""
+when copied), held in memory (a group of fragments), or the spill file (laid-out text at
+an offset)."""
 _CHUNK = 1 << 20
+_BIG = 1 << 14
+"""Fragments from this size on are read back from the side file instead of being held."""
+_OVERHEAD = 128
+"""About the bytes of Python objects around each held fragment (for the memory budget)."""
 _ITEM_SEP = ITEM_SEP.encode()
 _SPILL_NAME = "points"
+
+
+def _size(fragment: Fragment) -> int:
+    return len(fragment[0]) + len(fragment[1] or "")
+
+
+def _group_layout(group: list[Fragment]) -> str:
+    """Return the items of consecutive fragments as they stand in ``metrics.json``."""
+    if all(fragment[1] is None for fragment in group):  # numbers and times: all in C
+        return ",".join([fragment[0] for fragment in group]).replace(",", ITEM_SEP)
+    return ITEM_SEP.join([layout(fragment) for fragment in group])
 
 
 class MetricsWriter:
@@ -46,11 +61,12 @@ class MetricsWriter:
     ``metrics.json`` is rewritten with every point after each batch (Sacred's behaviour,
     at most *live_limit* bytes per batch); past that, each batch is appended to the side
     file with one write, and :meth:`finish` writes ``metrics.json`` once at the end,
-    streaming: numbers and times are copied back from the side file (where this writer
-    remembers only the offset of each piece), so a run's points are never all in memory,
-    neither as text nor as Python objects. Only the pieces whose layout differs from their
-    compact form (strings, nested values) are held, up to *memory_limit* bytes, then moved
-    to a spill file in ``<run_dir>/.metrics_spill/`` (removed by :meth:`finish`).
+    streaming, so a run's points are never all in memory, neither as text nor as Python
+    objects: a big piece of a batch (the usual case when many points are logged fast) is
+    copied back from the side file, where this writer remembers only its offset; small
+    pieces (a long run's batches of a few points) are held, up to *memory_limit* bytes,
+    then moved to a spill file in ``<run_dir>/.metrics_spill/`` (removed by :meth:`finish`),
+    one contiguous piece per metric each time.
 
     Args:
         run_dir: the run's directory.
@@ -70,11 +86,11 @@ class MetricsWriter:
         self.live_limit = min(live_limit, memory_limit)
         self._columns: dict[str, tuple[array[int], array[int], array[int]]] = {}
         """Per metric and key of KEYS: its pieces, three numbers each (where, a, b)."""
-        self._held: list[Fragment] = []
-        self._held_size = 0
+        self._held: list[list[Fragment]] = []
+        self._live_size = 0  # bytes of text in metrics.json while live
+        self._held_size = 0  # bytes held in memory, objects included
         self._counts: dict[str, int] = {}  # points per metric so far
         self._live = True  # metrics.json still holds every point
-        self._spilling = False
         self._resync = False
         self._finished = False
         self._warn: Warner | None = None  # made when first needed
@@ -98,36 +114,30 @@ class MetricsWriter:
         if self._finished:  # points after the end (rare): merge them into metrics.json
             self._merge_late(encoded)
             return
-        size = sum(len(f[0]) + len(f[1] or "") for _, _, frags in encoded for f in frags)
-        if self._live and self._held_size + size <= self.live_limit:
+        size = sum(_size(f) for _, _, frags in encoded for f in frags)
+        if self._live and self._live_size + size <= self.live_limit:
             self._write_final(encoded)
-            for name, _, frags in encoded:
-                for index, fragment in enumerate(frags):
-                    if fragment[0]:
-                        self._hold(name, index, fragment)
+            self._live_size += size
+            spans = None
         else:
-            spilled = self._spill_new(encoded) if self._spilling else {}
             spans = self._append(encoded)
             self._live = False
-            for i, (name, _, frags) in enumerate(encoded):
-                for index, fragment in enumerate(frags):
-                    offset, length = spans[6 * i + 2 * index : 6 * i + 2 * index + 2]
-                    if not fragment[0]:
-                        continue
-                    if fragment[1] is None:
-                        self._column(name)[index].extend((_SIDE, offset, length))
-                    elif (i, index) in spilled:
-                        self._column(name)[index].extend((_SPILLED, *spilled[i, index]))
-                    else:
-                        self._hold(name, index, ("", fragment[1]))
-        for name, count, _ in encoded:
-            self._column(name)
+        for i, (name, count, frags) in enumerate(encoded):
+            column = self._column(name)
             self._counts[name] = self._counts.get(name, 0) + count
+            for index, fragment in enumerate(frags):
+                if not fragment[0]:
+                    continue
+                if spans is not None and fragment[1] is None and len(fragment[0]) >= _BIG:
+                    at = 6 * i + 2 * index
+                    column[index].extend((_SIDE, spans[at], spans[at + 1]))
+                else:
+                    self._hold(column[index], fragment)
         if self._held_size > self.memory_limit and not self._live:
             try:
-                self._spill_held()
+                self._spill()
             except OSError:
-                pass  # the points are kept in memory; spilling is tried again next batch
+                pass  # the points stay in memory; spilling is tried again next batch
 
     def _column(self, name: str) -> tuple[array[int], array[int], array[int]]:
         column = self._columns.get(name)
@@ -135,10 +145,13 @@ class MetricsWriter:
             column = self._columns[name] = (array("q"), array("q"), array("q"))
         return column
 
-    def _hold(self, name: str, index: int, fragment: Fragment) -> None:
-        self._column(name)[index].extend((_HELD, len(self._held), 0))
-        self._held.append(fragment)
-        self._held_size += len(fragment[0]) + len(fragment[1] or "")
+    def _hold(self, pieces: array[int], fragment: Fragment) -> None:
+        if pieces and pieces[-3] == _HELD:  # goes on the group of the batches before
+            self._held[pieces[-2]].append(fragment)
+        else:
+            pieces.extend((_HELD, len(self._held), 0))
+            self._held.append([fragment])
+        self._held_size += _size(fragment) + _OVERHEAD
 
     def _converter(self, where: str) -> Callable[[Any], Any]:
         """Return what turns a value that JSON cannot hold into what Sacred stores (its
@@ -165,43 +178,25 @@ class MetricsWriter:
         self._resync = False
         return spans
 
-    @contextmanager
-    def _spill_file(self) -> Iterator[tuple[int, int]]:
+    def _spill(self) -> None:
+        """Move the held groups to the spill file, one piece each."""
         os.makedirs(self._path(SPILL_DIR), exist_ok=True)
         path = os.path.join(self._path(SPILL_DIR), _SPILL_NAME)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            yield fd, os.fstat(fd).st_size
-        finally:
-            os.close(fd)
-
-    def _spill_new(self, encoded: Sequence[Encoded]) -> dict[tuple[int, int], tuple[int, int]]:
-        """Write the batch's laid-out pieces to the spill file; return where each went."""
-        where: dict[tuple[int, int], tuple[int, int]] = {}
-        with self._spill_file() as (fd, offset):
-            for i, (_, _, frags) in enumerate(encoded):
-                for index, fragment in enumerate(frags):
-                    if fragment[0] and fragment[1] is not None:
-                        data = fragment[1].encode("ascii")
-                        write_all(fd, data)
-                        where[i, index] = (offset, len(data))
-                        offset += len(data)
-        return where
-
-    def _spill_held(self) -> None:
-        """Move the held pieces to the spill file (from now on, new ones go there too)."""
-        with self._spill_file() as (fd, offset):
+            offset = os.fstat(fd).st_size
             for column in self._columns.values():
                 for pieces in column:
                     for k in range(0, len(pieces), 3):
                         if pieces[k] == _HELD:
-                            data = layout(self._held[pieces[k + 1]]).encode("ascii")
+                            data = _group_layout(self._held[pieces[k + 1]]).encode("ascii")
                             write_all(fd, data)
                             pieces[k : k + 3] = array("q", (_SPILLED, offset, len(data)))
                             offset += len(data)
+        finally:
+            os.close(fd)
         self._held.clear()
         self._held_size = 0
-        self._spilling = True
 
     def _write_final(self, extra: Sequence[Encoded] = ()) -> None:
         """Write ``metrics.json`` atomically, streaming, from the pieces plus *extra* (a
@@ -238,7 +233,7 @@ class MetricsWriter:
                 out.write(_ITEM_SEP)
             where, a, b = pieces[k : k + 3]
             if where == _HELD:
-                out.write(layout(self._held[a]).encode("ascii"))
+                out.write(_group_layout(self._held[a]).encode("ascii"))
             else:
                 self._copy(out, self._source(sources, where), a, b, laid_out=where == _SPILLED)
         if extra is not None and extra[0]:
