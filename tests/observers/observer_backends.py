@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,14 @@ def naive(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def sacred_python() -> str | None:
+    """Return an interpreter with Sacred 0.8.7 (``bench/setup_sacred_venv.sh``), if any."""
+    for candidate in (os.environ.get("SACRED_PYTHON"), "/tmp/sacred-venv/bin/python"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
 
 
 def md5_bytes(data: bytes) -> str:

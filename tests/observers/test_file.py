@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from observer_backends import HOST, META, at, md5_bytes
+from observer_backends import HOST, META, at, md5_bytes, sacred_python
 
 from sacredlite.errors import ObserverError
 from sacredlite.formats.file import (
@@ -831,15 +831,8 @@ o.interrupted_event(T(1), "TIMEOUT")
 """
 
 
-def _sacred_python() -> str | None:
-    for candidate in (os.environ.get("SACRED_PYTHON"), "/tmp/sacred-venv/bin/python"):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
-
-
 @pytest.mark.skipif(
-    _sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
+    sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
 )
 def test_same_bytes_as_sacred(tmp_path: Path) -> None:
     """The same events give byte-identical files to Sacred 0.8's FileStorageObserver."""
@@ -850,7 +843,7 @@ def test_same_bytes_as_sacred(tmp_path: Path) -> None:
     (tmp_path / "drive.py").write_text(PARITY_DRIVER)
     trees = {}
     repo = str(Path(__file__).resolve().parents[2])
-    for impl, python in (("sacred", _sacred_python()), ("lite", sys.executable)):
+    for impl, python in (("sacred", sacred_python()), ("lite", sys.executable)):
         cwd = tmp_path / impl
         cwd.mkdir()
         env = {**os.environ, "PYTHONPATH": repo}

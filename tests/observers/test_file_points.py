@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from observer_backends import HOST, META, T0
+from observer_backends import HOST, META, T0, sacred_python
 
 from sacredlite.events import MetricPoints
 from sacredlite.formats.file import METRICS_FILE, SIDE_FILE, SPILL_DIR, MetricsWriter
@@ -159,15 +159,8 @@ o.completed_event(datetime(2026, 1, 1), None)
 """
 
 
-def _sacred_python() -> str | None:
-    for candidate in (os.environ.get("SACRED_PYTHON"), "/tmp/sacred-venv/bin/python"):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
-
-
 @pytest.mark.skipif(
-    _sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
+    sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
 )
 def test_compact_points_give_sacreds_bytes(tmp_path: Path) -> None:
     """Sacred 0.8.7, given the same points as its lists, writes the same metrics.json."""
@@ -177,7 +170,7 @@ def test_compact_points_give_sacreds_bytes(tmp_path: Path) -> None:
     (tmp_path / "drive.py").write_text(SACRED_DRIVER)
     (tmp_path / "sacred").mkdir()
     subprocess.run(
-        [_sacred_python(), str(tmp_path / "drive.py"), str(tmp_path / "batches.pickle")],
+        [sacred_python(), str(tmp_path / "drive.py"), str(tmp_path / "batches.pickle")],
         cwd=tmp_path / "sacred",
         check=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
