@@ -24,6 +24,8 @@ SPILL_DIR = ".metrics_spill"
 """Where a run's encoded points go once they outgrow the writer's memory budget."""
 OMNIBOARD_FILE = "omniboard.json"
 """Tags and notes of a run, written by the board: ``{"tags": [...], "notes": "..."}``."""
+TEMPLATE_FILE = "template.html"
+"""The report template a file observer uses by default when it is in DIR (Sacred's rule)."""
 SOURCES_DIR = "_sources"
 RESOURCES_DIR = "_resources"
 SECTION_FILES = {"config": CONFIG_FILE, "info": INFO_FILE}
@@ -35,6 +37,12 @@ RESERVED = frozenset({RUN_FILE, CONFIG_FILE, INFO_FILE, COUT_FILE, METRICS_FILE,
 """Names an artifact cannot take: the observer's own files."""
 MAX_ID_ATTEMPTS = 1000
 """Run ids tried before giving up (about Sacred's limit)."""
+
+
+def report_file(template: str) -> str:
+    """Return the name of the report rendered from *template* in a run directory
+    (``report`` with the template's extension)."""
+    return "report" + os.path.splitext(template)[1]
 
 
 def is_run_name(name: str) -> bool:
@@ -127,6 +135,42 @@ def store_once(filename: str, store_dir: str, md5: str | None = None) -> str:
         os.makedirs(store_dir, exist_ok=True)
         copy_atomic(filename, store_path)
     return store_path
+
+
+def store_sources(
+    ex_info: dict[str, Any], source_dir: str, basedir: str, copy: bool = True
+) -> list[list[str]]:
+    """Store an experiment's sources once each; return ``run.json``'s ``sources``.
+
+    Args:
+        ex_info: the experiment's info: ``base_dir`` and ``sources``, ``[[path relative to
+            base_dir, md5]]``.
+        source_dir: where to store them (``DIR/_sources``).
+        basedir: the storage directory the stored paths are relative to.
+        copy: store copies; when false, the original paths are recorded instead.
+
+    Returns:
+        ``[[path relative to base_dir, stored path relative to basedir]]``.
+
+    Raises:
+        ObserverError: a source file cannot be read.
+    """
+    base_dir = ex_info.get("base_dir") or ""
+    stored = []
+    for entry in ex_info.get("sources", ()):
+        source, md5 = entry[0], entry[1] if len(entry) > 1 else None
+        path = os.path.join(base_dir, source)
+        if copy:
+            known = md5 if isinstance(md5, str) and len(md5) == 32 else None
+            try:
+                path = store_once(path, source_dir, known)
+            except OSError as exc:
+                raise ObserverError(
+                    f"FileStorageObserver cannot store source {path!r} ({exc}): check that "
+                    "the file exists and is readable, or pass copy_sources=False."
+                ) from None
+        stored.append([source, os.path.relpath(path, basedir)])
+    return stored
 
 
 def stored_md5(stored: str) -> str:

@@ -15,7 +15,7 @@ from typing import IO, Any
 from ._io import open_atomic, write_all, write_atomic
 from ._json import Warner, json_item
 from ._layout import METRICS_FILE, SIDE_FILE, SPILL_DIR
-from ._metrics_read import BASE, finalize_metrics, read_metrics
+from ._metrics_read import BASE, finalize_metrics, merge_batches, read_metrics
 from ._metrics_text import (
     ITEM_SEP,
     KEYS,
@@ -261,10 +261,7 @@ class MetricsWriter:
 
     def _merge_late(self, encoded: list[Encoded]) -> None:
         metrics = read_metrics(self.run_dir)
-        for name, series in json.loads(batch_line(encoded)[0]).items():
-            target = metrics.setdefault(name, {"steps": [], "timestamps": [], "values": []})
-            for key in KEYS:
-                target[key].extend(series[key])
+        merge_batches(metrics, [json.loads(batch_line(encoded)[0])])
         write_atomic(self._path(METRICS_FILE), dump_metrics(metrics))
         if os.path.exists(self._path(SIDE_FILE)):
             os.remove(self._path(SIDE_FILE))

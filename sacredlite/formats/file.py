@@ -16,7 +16,7 @@ The layout::
         .metrics_spill/               the writer's temporary files (sacredlite; readers skip it)
         omniboard.json                tags and notes set in the board (sacredlite)
         <artifact names>              artifacts, sub-folders allowed
-        report<ext>                   a rendered template, when the observer has one
+        report<ext>                   the observer's template, rendered (DIR/template.html)
 
 Names starting with ``_`` or ``.`` in DIR are not runs (:func:`is_run_name`). A new run id
 is found with ``os.mkdir`` (:func:`make_run_dir`): the next number is tried when another
@@ -112,13 +112,16 @@ from ._layout import (
     SIDE_FILE,
     SOURCES_DIR,
     SPILL_DIR,
+    TEMPLATE_FILE,
     TIME_FIELDS,
     artifact_path,
     is_run_name,
     make_run_dir,
+    report_file,
     status_of,
     store_diff,
     store_once,
+    store_sources,
     stored_md5,
 )
 from ._metrics_read import (
@@ -149,6 +152,7 @@ __all__ = [
     "SOURCES_DIR",
     "SPILL_DIR",
     "STATIC_RUN_KEYS",
+    "TEMPLATE_FILE",
     "TIME_FIELDS",
     "CoutFile",
     "MetricsWriter",
@@ -174,12 +178,14 @@ __all__ = [
     "parse_side_lines",
     "read_inside",
     "read_metrics",
+    "report_file",
     "safe_join",
     "side_file_base",
     "side_file_continues",
     "status_of",
     "store_diff",
     "store_once",
+    "store_sources",
     "stored_md5",
     "write_atomic",
     "write_omniboard",

@@ -48,6 +48,7 @@ from ..formats.file import (
     RUN_FILE,
     SOURCES_DIR,
     STATIC_RUN_KEYS,
+    TEMPLATE_FILE,
     CoutFile,
     MetricsWriter,
     RunJsonEncoder,
@@ -60,8 +61,10 @@ from ..formats.file import (
     make_run_dir,
     new_run_entry,
     read_metrics,
+    report_file,
     store_diff,
     store_once,
+    store_sources,
     write_atomic,
     write_text,
 )
@@ -174,7 +177,7 @@ class FileStorageObserver(RunObserver):
                     "FileStorageObserver(template=...) needs mako: pip install mako"
                 )
         else:  # Sacred's default: basedir/template.html, used when mako is installed
-            default = os.path.join(self.basedir, "template.html")
+            default = os.path.join(self.basedir, TEMPLATE_FILE)
             if os.path.isfile(default) and importlib.util.find_spec("mako") is not None:
                 self.template = default
 
@@ -256,32 +259,13 @@ class FileStorageObserver(RunObserver):
 
     def save_sources(self, ex_info: dict[str, Any]) -> list[list[str]]:
         """Store the experiment's sources; return ``[[relpath, stored path rel. to basedir]]``."""
-        base_dir = ex_info.get("base_dir") or ""
-        stored = []
-        for entry in ex_info.get("sources", ()):
-            source, md5 = entry[0], entry[1] if len(entry) > 1 else None
-            abspath = os.path.join(base_dir, source)
-            try:
-                if not self.copy_sources:
-                    path = abspath
-                else:
-                    known = md5 if isinstance(md5, str) and len(md5) == 32 else None
-                    path = store_once(abspath, self.source_dir, known)
-            except OSError as exc:
-                raise ObserverError(
-                    f"FileStorageObserver cannot store source {abspath!r} ({exc}): check that "
-                    "the file exists and is readable, or pass copy_sources=False."
-                ) from None
-            stored.append([source, os.path.relpath(path, self.basedir)])
-        return stored
+        return store_sources(ex_info, self.source_dir, self.basedir, self.copy_sources)
 
     def _experiment_entry(self, ex_info: dict[str, Any]) -> dict[str, Any]:
-        experiment = dict(ex_info)
-        experiment["sources"] = self.save_sources(ex_info)
-        if "repositories" in ex_info:
+        experiment = dict(ex_info, sources=self.save_sources(ex_info))
+        if "repositories" in ex_info and self.copy_sources:
             experiment["repositories"] = [
-                store_diff(repo, self.source_dir, self.basedir) if self.copy_sources else repo
-                for repo in ex_info["repositories"]
+                store_diff(repo, self.source_dir, self.basedir) for repo in ex_info["repositories"]
             ]
         return experiment
 
@@ -433,8 +417,7 @@ class FileStorageObserver(RunObserver):
             cout=self._cout_file().text,
             savedir=self.dir,
         )
-        ext = os.path.splitext(self.template)[1]
-        write_atomic(os.path.join(self._run_dir(), f"report{ext}"), report)
+        write_atomic(os.path.join(self._run_dir(), report_file(self.template)), report)
 
     def __eq__(self, other: object) -> bool:
         """Observers are equal when they store into the same basedir (Sacred's rule)."""
