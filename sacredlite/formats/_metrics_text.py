@@ -10,10 +10,12 @@ Only the standard library.
 from __future__ import annotations
 
 import json
+import operator
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any
 
 from ..events import MetricPoints
@@ -102,18 +104,43 @@ def stamp_fragments(stamps: list[Any]) -> Fragment:
     return text, None
 
 
-def epoch_stamps_text(stamps: Iterable[float]) -> str:
+def _millis(stamp: float) -> int:
+    return int(stamp * 1000)  # as MetricPoints.timestamps() truncates
+
+
+def _iso_item(ms: int) -> str:
+    return f'"{(_EPOCH + timedelta(milliseconds=ms)).isoformat()}",'
+
+
+def epoch_stamps_text(stamps: Sequence[float]) -> str:
     """Return the compact JSON items of epoch-second times as Sacred stores them: naive-UTC
     ISO strings at millisecond precision, each millisecond formatted once.
 
     The same text as the ISO forms of :meth:`MetricPoints.timestamps`, without a datetime
-    per point: a run of points logged in the same millisecond is one repeated string.
+    per point: the points logged in one millisecond are one repeated string. Times that
+    never go back (the usual case) are cut into milliseconds by bisection; others are
+    grouped one by one.
     """
     chunks = []
-    for ms, run in groupby(map(int, map((1000.0).__mul__, stamps))):
-        item = f'"{(_EPOCH + timedelta(milliseconds=ms)).isoformat()}",'
-        chunks.append(item * len(list(run)))
+    if all(map(operator.le, stamps, islice(stamps, 1, None))):  # one pass in C
+        start, count = 0, len(stamps)
+        while start < count:
+            ms = _millis(stamps[start])
+            end = bisect_right(stamps, ms, start, count, key=_millis)
+            chunks.append(_iso_item(ms) * (end - start))
+            start = end
+    else:
+        for ms, run in groupby(map(_millis, stamps)):
+            chunks.append(_iso_item(ms) * len(list(run)))
     return "".join(chunks)[:-1]
+
+
+def _floats_text(values: array[float]) -> str:
+    """Return the compact JSON items of floats, as :func:`json.dumps` writes them."""
+    text = repr(values.tolist())[1:-1].replace(", ", ",")  # float.__repr__, as json's
+    if "n" in text:  # nan or inf: JSON's own spelling (NaN, Infinity)
+        return json.dumps(values.tolist(), separators=(",", ":"))[1:-1]
+    return text
 
 
 def encode_series(name: str, series: Any, convert: Convert) -> Encoded:
@@ -128,9 +155,9 @@ def encode_series(name: str, series: Any, convert: Convert) -> Encoded:
     if isinstance(series, MetricPoints):
         step_items, value_items = series.steps, series.values
         if type(step_items) is range:
-            steps = ",".join(map(str, step_items)), None
+            steps = repr(list(step_items))[1:-1].replace(", ", ","), None
         if isinstance(value_items, array) and value_items.typecode == "d":
-            values = json.dumps(value_items.tolist(), separators=(",", ":"))[1:-1], None
+            values = _floats_text(value_items), None
         stamps: Fragment = epoch_stamps_text(series.stamps), None
         count = len(series)
     else:

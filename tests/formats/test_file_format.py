@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import stat
@@ -15,7 +16,7 @@ import pytest
 from sacredlite.events import MetricPoints, RunStatus
 from sacredlite.formats import file as fmt
 from sacredlite.formats._io import _temporary, open_atomic
-from sacredlite.formats._metrics_text import epoch_stamps_text
+from sacredlite.formats._metrics_text import encode_series, epoch_stamps_text
 
 
 class TestOpenAtomic:
@@ -64,6 +65,29 @@ def test_times_are_formatted_like_datetimes() -> None:
     expected = ",".join(f'"{t.isoformat()}"' for t in points.timestamps())
     assert epoch_stamps_text(array("d", stamps)) == expected
     assert epoch_stamps_text(array("d")) == ""
+
+
+def test_ascending_times_are_cut_by_millisecond() -> None:
+    """Times that never go back (cut by bisection) give the same text as datetimes."""
+    rng = random.Random(3)
+    stamps = sorted(1_795_000_000.0 + rng.random() * 3 for _ in range(20_000))
+    stamps += [1_795_000_003.0] * 5 + [1_795_000_003.0009, 1_795_000_004.0]
+    points = MetricPoints("m", range(len(stamps)), array("d"), array("d", stamps))
+    expected = ",".join(f'"{t.isoformat()}"' for t in points.timestamps())
+    assert epoch_stamps_text(array("d", stamps)) == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[0.5, -0.0, 1e300, 5e-324, 0.1 + 0.2, 123456789.0], [1.0, float("nan"), -float("inf")]],
+    ids=["finite", "special"],
+)
+def test_float_values_are_written_as_json_writes_them(values: list[float]) -> None:
+    """Float arrays give the text of json.dumps, NaN and infinities included."""
+    stamps = array("d", [0.0] * len(values))
+    points = MetricPoints("m", range(len(values)), array("d", values), stamps)
+    _, _, (_, _, encoded) = encode_series("m", points, lambda where: str)
+    assert encoded == (json.dumps(values, separators=(",", ":"))[1:-1], None)
 
 
 def test_run_entries_have_sacreds_keys() -> None:
