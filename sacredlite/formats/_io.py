@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
 
-__all__ = ["copy_atomic", "md5_bytes", "md5_file", "write_atomic"]
+__all__ = ["copy_atomic", "md5_bytes", "md5_file", "open_atomic", "write_all", "write_atomic"]
 
 
 def _new_md5() -> Any:
@@ -77,3 +78,42 @@ def copy_atomic(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> No
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+@contextmanager
+def open_atomic(path: str | os.PathLike[str], permissions: int = 0o666) -> Iterator[BinaryIO]:
+    """Open a binary file that replaces *path* when the ``with`` block ends without error.
+
+    For content written piece by piece (a file too big to hold as one string). The
+    temporary file is created exclusively: a stale one, or a link planted at its name, is
+    removed first and never written through. On an error it is removed and *path* is left
+    as it was.
+
+    Args:
+        path: the file to replace.
+        permissions: of the new file, before the umask (``0o600``: private to the user).
+    """
+    tmp = _temporary(path)
+    try:
+        fd = os.open(tmp, _EXCLUSIVE, permissions)
+    except FileExistsError:
+        os.remove(tmp)  # left by a killed process with this pid, or planted
+        fd = os.open(tmp, _EXCLUSIVE, permissions)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            yield file
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of *data* to the file descriptor *fd* (``os.write`` may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

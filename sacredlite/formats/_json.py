@@ -1,14 +1,19 @@
-"""Make any value storable: what Sacred stores, else a string form and a warning (internal).
+"""JSON as Sacred's file storage writes it, and the rule for values it cannot hold (internal).
 
-Observers must never be poisoned by one value they cannot encode (issue 9): a run whose
-``info``, result, config or one metric point holds such a value still stores everything
-else, and still reaches its final status. Where Sacred stores a value (flattened by
-jsonpickle), so do we; where even that fails, the value's string form is stored instead and
-one warning names the value and where it was (``info['model']``, ``metric 'loss'``).
+Sacred flattens every stored value with jsonpickle (:func:`sacredlite.serializer.flatten`)
+and writes it with ``json.dump(..., sort_keys=True, indent=2)``; :func:`dumps` gives the
+same bytes. Values that are JSON already skip jsonpickle (:func:`is_plain`), which is most
+of them and costs a fraction of the time.
 
-This module knows JSON (both stored formats flatten values the way Sacred does);
-:mod:`sacredlite.formats.mongo` applies the same rule to BSON. It imports only the standard
-library (jsonpickle is imported by :func:`flatten` when needed).
+A value jsonpickle cannot flatten never poisons a write (issue 9): a run whose ``info``,
+result, config or one metric point holds such a value still stores everything else, and
+still reaches its final status. The part that cannot be flattened is stored as its string
+form instead, and one warning names it and where it was (``info['model']``,
+``metric 'loss'``). MongoDB's format applies the same rule to BSON on top of
+:func:`json_data`.
+
+Only the standard library at import time; jsonpickle is imported by ``flatten`` when a
+value needs it.
 """
 
 from __future__ import annotations
@@ -16,34 +21,43 @@ from __future__ import annotations
 import json
 import logging
 import reprlib
-import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from ..serializer import flatten as _jsonpickle_flatten
 
 __all__ = [
     "MAX_WALK_DEPTH",
+    "RunJsonEncoder",
     "Warn",
     "Warner",
     "brief",
+    "dumps",
     "flatten",
     "is_plain",
+    "iso_utc",
     "json_data",
     "json_item",
     "text_form",
 ]
 
-# the observers' logger: what users filter on, whichever layer does the work
 logger = logging.getLogger("sacredlite.observers")
 
 Warn = Callable[[str, Any, object, str], None]
 """``warn(where, value, reason, stored)``: reports that the value at *where* could not be
 stored for *reason* and that the string *stored* was stored instead."""
 
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_SCALARS = (str, int, float, bool)
+
 
 def is_plain(obj: Any) -> bool:
     """Return whether *obj* is JSON data that jsonpickle would leave unchanged."""
     kind = type(obj)
-    if kind in (str, int, float, bool) or obj is None:
+    if kind in _SCALARS or obj is None:
         return True
     if kind is list:
         return all(is_plain(v) for v in obj)
@@ -52,30 +66,26 @@ def is_plain(obj: Any) -> bool:
     return False
 
 
-_handlers_registered: set[str] = set()
-
-
 def flatten(obj: Any) -> Any:
-    """Return *obj* as JSON data, flattened with jsonpickle exactly as Sacred stores it.
-
-    numpy and pandas handlers are registered when those libraries are loaded (only then
-    can their objects be in a config), so this never imports them itself.
-    """
+    """Return *obj* as JSON data, flattened with jsonpickle exactly as Sacred stores it
+    (plain JSON data is returned as it is, without jsonpickle)."""
     if is_plain(obj):
         return obj
-    import jsonpickle
-
-    for lib in ("numpy", "pandas"):
-        if lib in sys.modules and lib not in _handlers_registered:
-            ext = __import__(f"jsonpickle.ext.{lib}", fromlist=["register_handlers"])
-            ext.register_handlers()
-            _handlers_registered.add(lib)
-    return json.loads(jsonpickle.encode(obj, keys=True))
+    return _jsonpickle_flatten(obj)
 
 
-_short = reprlib.Repr()
-_short.maxstring = 80
-_short.maxother = 80
+def iso_utc(moment: datetime | str) -> str:
+    """Return *moment* as a naive-UTC ISO 8601 string, as Sacred stores times in files.
+
+    Naive datetimes are taken to be UTC already (Sacred's own ``utcnow()`` values);
+    strings are passed through.
+    """
+    if isinstance(moment, str):
+        return moment
+    offset = moment.utcoffset()
+    if offset:
+        moment = moment - offset
+    return moment.replace(tzinfo=None).isoformat()
 
 
 def text_form(value: Any) -> str:
@@ -126,10 +136,6 @@ class Warner:
         )
 
 
-def _item_where(where: str, key: Any) -> str:
-    return f"{where}[{brief(key)}]"
-
-
 MAX_WALK_DEPTH = 32
 """Levels of dicts and lists walked to find the part that cannot be stored; a value nested
 deeper (thousands of levels: no encoder takes it) is stored as a whole as its string form."""
@@ -145,6 +151,10 @@ def json_data(obj: Any, where: str, warn: Warn, depth: int = 0) -> Any:
         return flatten(obj)
     except Exception as exc:  # noqa: BLE001 - any error of a user's object
         return _json_parts(obj, where, warn, exc, depth)
+
+
+def _item_where(where: str, key: Any) -> str:
+    return f"{where}[{brief(key)}]"
 
 
 def _json_parts(obj: Any, where: str, warn: Warn, exc: BaseException, depth: int) -> Any:
@@ -179,7 +189,7 @@ def json_item(where: str, warn: Warn) -> Callable[[Any], Any]:
     """
 
     def convert(value: Any) -> Any:
-        if value is None or type(value) in (str, int, float, bool):
+        if value is None or type(value) in _SCALARS:
             return value
         item = getattr(value, "item", None)
         if callable(item) and getattr(value, "ndim", 0) == 0:
@@ -190,3 +200,51 @@ def json_item(where: str, warn: Warn) -> Callable[[Any], Any]:
         return json_data(value, where, warn)
 
     return convert
+
+
+def dumps(obj: Any, where: str, warn: Warn) -> str:
+    """Return *obj* as Sacred writes a JSON file: flattened, ``sort_keys=True, indent=2``.
+
+    Args:
+        obj: the value (a config, ``info``, a run entry, ...).
+        where: names *obj* in warnings about parts stored as their string form.
+        warn: reports such parts.
+    """
+    return json.dumps(json_data(obj, where, warn), sort_keys=True, indent=2)
+
+
+class RunJsonEncoder:
+    """Encode ``run.json`` like :func:`dumps`, reusing the text of entries that do not change.
+
+    ``run.json`` is rewritten at every heartbeat, and most of its bytes are entries that
+    never change during a run (experiment, host, meta, ...), which consecutive runs of one
+    process usually share too: their text is kept and reused while the value is the same.
+
+    Args:
+        static: the keys whose text is kept.
+    """
+
+    def __init__(self, static: frozenset[str]) -> None:
+        self.static = static
+        self._text: dict[str, tuple[Any, str]] = {}
+
+    def encode(self, entry: Any, warn: Warn) -> str:
+        """Return the text of ``run.json`` holding *entry*; *warn* reports values stored as
+        their string form."""
+        if type(entry) is not dict or not entry:
+            return dumps(entry, "run", warn)
+        cache = self._text
+        parts = []
+        for key in sorted(entry):
+            value = entry[key]
+            cached = cache.get(key)
+            if cached is not None and (cached[0] is value or cached[0] == value):
+                text = cached[1]  # equal across runs too (experiment, host): compared in C
+            elif value is None or type(value) in _SCALARS:
+                text = json.dumps(value)  # the C encoder; indent changes nothing for scalars
+            else:
+                text = dumps(value, key, warn).replace("\n", "\n  ")
+                if key in self.static:
+                    cache[key] = (value, text)
+            parts.append(f"  {json.dumps(key)}: {text}")
+        return "{\n" + ",\n".join(parts) + "\n}"

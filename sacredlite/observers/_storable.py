@@ -1,7 +1,8 @@
-"""Make any value storable (internal): the rule lives in :mod:`sacredlite.formats._json`,
-shared by both stored formats; the observers import it from here."""
+"""The rule for values a store cannot hold, for the MongoDB observer modules (internal).
 
-from __future__ import annotations
+It lives in :mod:`sacredlite.formats._json` (issue 10); these names are re-exported for
+the modules that still import them from here.
+"""
 
 from ..formats._json import MAX_WALK_DEPTH as MAX_WALK_DEPTH
 from ..formats._json import Warn as Warn

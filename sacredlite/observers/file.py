@@ -2,26 +2,23 @@
 
 ``DIR/<run_id>/`` holds ``run.json``, ``config.json``, ``info.json``, ``cout.txt``,
 ``metrics.json`` and the artifacts; ``DIR/_sources/`` and ``DIR/_resources/`` hold source
-and resource files once each, named ``<stem>_<md5><ext>``. JSON files hold what Sacred
-writes, laid out as Sacred lays them out (non-JSON values flattened with jsonpickle,
-``sort_keys=True, indent=2``), but through a temporary file and ``os.replace``, so readers
-never see half a file. Run ids are the directory names, strings (``"1"``), as in Sacred.
+and resource files once each. The layout, every file and field, and what sacredlite adds
+beyond Sacred (all backwards compatible) are documented in :mod:`sacredlite.formats.file`,
+through which this observer writes everything. Run ids are the directory names, strings
+(``"1"``), as in Sacred.
 
-Beyond Sacred, all backwards compatible:
+What the observer adds in behaviour:
 
-* ``metrics.json`` holds every point after each ``log_metrics`` while a run's metrics are
-  small; past :data:`~sacredlite.observers.file_metrics.LIVE_LIMIT` bytes, new points are
-  appended to a side file, ``metrics.jsonl``, so a flush costs O(new points), and
-  ``metrics.json`` is completed when the run ends (see
-  :mod:`sacredlite.observers.file_metrics`, whose :func:`read_metrics` reads live,
-  finished and crashed runs).
-* ``heartbeat_event`` receives the whole captured output (Sacred's contract);
-  ``cout.txt`` is appended to when the text extends what was written, its last line is
-  rewritten in place when only that changed (progress bars), and the file is replaced
-  otherwise, so a heartbeat costs O(new output) in practice.
-* A ``diff`` text in ``experiment.repositories[i]`` (uncommitted changes) is stored as
-  ``_sources/<repo>_<md5>.diff`` and replaced by ``"diff_file": "_sources/..."``, a path
-  relative to DIR. With ``copy_sources=False`` the diff stays inline.
+* ``metrics.json`` holds every point after each batch while a run's metrics are small;
+  past :data:`~sacredlite.formats.file.LIVE_LIMIT` bytes, new points are appended to the
+  side file, so a flush costs O(new points), and ``metrics.json`` is completed, streaming,
+  when the run ends. The Run hands its compact points to :meth:`metrics_event` as they
+  are; :meth:`log_metrics` (Sacred's call) takes Sacred's lists.
+* ``heartbeat_event`` receives the whole captured output (Sacred's contract); ``cout.txt``
+  is written so that a heartbeat costs O(new output) in practice.
+* A ``diff`` text in ``experiment.repositories[i]`` (uncommitted changes) is stored in
+  ``_sources/`` and referenced as ``diff_file``. With ``copy_sources=False`` the diff stays
+  inline.
 * A new run id is found with ``os.mkdir`` (the next number is tried when another process
   took one), starting after the last id this observer created instead of listing DIR.
 * A value jsonpickle cannot flatten (in config, info, the result or a metric) is stored
@@ -35,34 +32,70 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import warnings
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from ..errors import ObserverError
-from ..events import RunId
-from ._cout import CoutFile
-from ._filestore import (
-    RESERVED,
-    check_basedir,
+from ..events import MetricPoints, RunId, RunStatus
+from ..formats.file import (
+    CONFIG_FILE,
+    COUT_FILE,
+    INFO_FILE,
+    RESOURCES_DIR,
+    RUN_FILE,
+    SOURCES_DIR,
+    STATIC_RUN_KEYS,
+    TEMPLATE_FILE,
+    CoutFile,
+    MetricsWriter,
+    RunJsonEncoder,
+    Warner,
+    artifact_path,
     copy_atomic,
+    dumps,
     flatten,
+    iso_utc,
     make_run_dir,
-    md5_file,
+    new_run_entry,
+    read_metrics,
+    report_file,
     store_diff,
     store_once,
+    store_sources,
+    write_atomic,
+    write_text,
 )
-from ._storable import Warner, json_data
 from .base import RunObserver
-from .file_metrics import MetricsWriter, iso_utc, read_metrics, write_atomic
 
 __all__ = ["DEFAULT_FILE_STORAGE_PRIORITY", "FileStorageObserver", "read_metrics", "flatten"]
 
 DEFAULT_FILE_STORAGE_PRIORITY = 20
-_STATIC_KEYS = frozenset({"command", "experiment", "host", "meta", "start_time"})
-"""run.json entries that do not change after the run starts (their JSON text is reused)."""
+
+
+def check_basedir(basedir: str) -> None:
+    """Raise :class:`ObserverError` unless *basedir* is, or can become, a writable directory."""
+    path = os.path.abspath(basedir)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ObserverError(
+            f"FileStorageObserver basedir {basedir!r} is a file, not a directory: "
+            "pass a directory path (it is created if missing)."
+        )
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ObserverError(
+            f"FileStorageObserver basedir {basedir!r} cannot be created because "
+            f"{existing!r} is a file: pass a path under a directory."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ObserverError(
+            f"FileStorageObserver basedir {basedir!r} is not writable ({existing!r} denies "
+            "writing): pass a writable directory or fix its permissions."
+        )
 
 
 class FileStorageObserver(RunObserver):
@@ -117,15 +150,15 @@ class FileStorageObserver(RunObserver):
         copy_sources: bool = True,
     ) -> None:
         self.basedir = os.fspath(basedir)
-        self.resource_dir = os.fspath(resource_dir or os.path.join(self.basedir, "_resources"))
-        self.source_dir = os.fspath(source_dir or os.path.join(self.basedir, "_sources"))
+        self.resource_dir = os.fspath(resource_dir or os.path.join(self.basedir, RESOURCES_DIR))
+        self.source_dir = os.fspath(source_dir or os.path.join(self.basedir, SOURCES_DIR))
         self.template = os.fspath(template) if template is not None else None
         self.priority = priority
         self.copy_artifacts = copy_artifacts
         self.copy_sources = copy_sources
         self.dir: str | None = None
         self.run_entry: dict[str, Any] = {}
-        self._static_text: dict[str, tuple[Any, str]] = {}
+        self._run_json = RunJsonEncoder(STATIC_RUN_KEYS)
         self._last_id: int | None = None
         self.config: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
@@ -144,7 +177,7 @@ class FileStorageObserver(RunObserver):
                     "FileStorageObserver(template=...) needs mako: pip install mako"
                 )
         else:  # Sacred's default: basedir/template.html, used when mako is installed
-            default = os.path.join(self.basedir, "template.html")
+            default = os.path.join(self.basedir, TEMPLATE_FILE)
             if os.path.isfile(default) and importlib.util.find_spec("mako") is not None:
                 self.template = default
 
@@ -190,39 +223,11 @@ class FileStorageObserver(RunObserver):
     def save_json(self, obj: Any, filename: str, atomic: bool = True) -> None:
         """Write *obj* (flattened) to *filename* in the run directory, atomically unless
         *atomic* is false (for files written once, before ``run.json`` exists)."""
-        if filename == "run.json" and type(obj) is dict and obj:
-            text = self._encode_run_entry(obj)
+        if filename == RUN_FILE:
+            text = self._run_json.encode(obj, self._warn)
         else:
-            where = filename.removesuffix(".json")
-            text = json.dumps(json_data(obj, where, self._warn), sort_keys=True, indent=2)
-        path = os.path.join(self._run_dir(), filename)
-        if atomic:
-            write_atomic(path, text)
-        else:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-
-    def _encode_run_entry(self, entry: dict[str, Any]) -> str:
-        """Encode run.json like ``json.dumps(indent=2, sort_keys=True)``, reusing the text
-        of the entries that never change during a run (experiment, host, meta, ...), which
-        are most of its bytes: run.json is rewritten at every heartbeat, and consecutive
-        runs usually share their experiment and host entries."""
-        cache = self._static_text
-        parts = []
-        for key in sorted(entry):
-            value = entry[key]
-            cached = cache.get(key)
-            if cached is not None and (cached[0] is value or cached[0] == value):
-                text = cached[1]  # equal across runs too (experiment, host): compared in C
-            elif value is None or type(value) in (str, int, float, bool):
-                text = json.dumps(value)  # the C encoder; indent changes nothing for scalars
-            else:
-                data = json_data(value, key, self._warn)
-                text = json.dumps(data, sort_keys=True, indent=2).replace("\n", "\n  ")
-                if key in _STATIC_KEYS:
-                    cache[key] = (value, text)
-            parts.append(f"  {json.dumps(key)}: {text}")
-        return "{\n" + ",\n".join(parts) + "\n}"
+            text = dumps(obj, filename.removesuffix(".json"), self._warn)
+        write_text(os.path.join(self._run_dir(), filename), text, atomic)
 
     def save_file(self, filename: str | os.PathLike[str], target_name: str | None = None) -> None:
         """Copy *filename* into the run directory as *target_name* (default: its basename).
@@ -232,19 +237,7 @@ class FileStorageObserver(RunObserver):
             ObserverError: the name leaves the run directory.
         """
         filename = os.fspath(filename)
-        name = target_name or os.path.basename(filename)
-        run_dir = self._run_dir()
-        dest = os.path.normpath(os.path.join(run_dir, name))
-        if os.path.relpath(dest, run_dir) in RESERVED:
-            raise FileExistsError(
-                f"Artifact name {name!r} would overwrite the observer's own file: "
-                f"pick a name other than {', '.join(sorted(RESERVED))}."
-            )
-        if os.path.isabs(name) or os.path.relpath(dest, run_dir).startswith(os.pardir):
-            raise ObserverError(
-                f"Artifact name {name!r} leaves the run directory: use a relative name "
-                "such as 'model.pt' or 'plots/loss.png'."
-            )
+        dest = artifact_path(self._run_dir(), target_name or os.path.basename(filename))
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         if os.path.exists(dest) and os.path.samefile(filename, dest):
             return
@@ -262,37 +255,17 @@ class FileStorageObserver(RunObserver):
         ).startswith(os.pardir)
         if inside and not self.copy_artifacts:
             return filename
-        return store_once(filename, store_dir, md5_file(filename))
+        return store_once(filename, store_dir)
 
     def save_sources(self, ex_info: dict[str, Any]) -> list[list[str]]:
         """Store the experiment's sources; return ``[[relpath, stored path rel. to basedir]]``."""
-        base_dir = ex_info.get("base_dir") or ""
-        stored = []
-        for entry in ex_info.get("sources", ()):
-            source, md5 = entry[0], entry[1] if len(entry) > 1 else None
-            abspath = os.path.join(base_dir, source)
-            try:
-                if not self.copy_sources:
-                    path = abspath
-                elif isinstance(md5, str) and len(md5) == 32:
-                    path = store_once(abspath, self.source_dir, md5)
-                else:
-                    path = store_once(abspath, self.source_dir, md5_file(abspath))
-            except OSError as exc:
-                raise ObserverError(
-                    f"FileStorageObserver cannot store source {abspath!r} ({exc}): check that "
-                    "the file exists and is readable, or pass copy_sources=False."
-                ) from None
-            stored.append([source, os.path.relpath(path, self.basedir)])
-        return stored
+        return store_sources(ex_info, self.source_dir, self.basedir, self.copy_sources)
 
     def _experiment_entry(self, ex_info: dict[str, Any]) -> dict[str, Any]:
-        experiment = dict(ex_info)
-        experiment["sources"] = self.save_sources(ex_info)
-        if "repositories" in ex_info:
+        experiment = dict(ex_info, sources=self.save_sources(ex_info))
+        if "repositories" in ex_info and self.copy_sources:
             experiment["repositories"] = [
-                store_diff(repo, self.source_dir, self.basedir) if self.copy_sources else repo
-                for repo in ex_info["repositories"]
+                store_diff(repo, self.source_dir, self.basedir) for repo in ex_info["repositories"]
             ]
         return experiment
 
@@ -310,12 +283,12 @@ class FileStorageObserver(RunObserver):
         # Written before run.json, whose presence marks a complete start: a temporary file
         # and rename would only cost a file operation per run, unless a queued run's
         # run.json is already there for readers.
-        taken_over = os.path.exists(os.path.join(self._run_dir(), "run.json"))
-        self.save_json(self.config, "config.json", atomic=taken_over)
-        self._cout = CoutFile(os.path.join(self._run_dir(), "cout.txt"))
+        taken_over = os.path.exists(os.path.join(self._run_dir(), RUN_FILE))
+        self.save_json(self.config, CONFIG_FILE, atomic=taken_over)
+        self._cout = CoutFile(os.path.join(self._run_dir(), COUT_FILE))
         if output:  # like Sacred, a queued run has no cout.txt
             self._cout.create()
-        self.save_json(self.run_entry, "run.json")  # last: run.json means a complete start
+        self.save_json(self.run_entry, RUN_FILE)  # last: run.json means a complete start
         return run_id
 
     # -- events -------------------------------------------------------------------------
@@ -334,13 +307,7 @@ class FileStorageObserver(RunObserver):
 
         Like Sacred, ``run.json`` records no queue time.
         """
-        entry: dict[str, Any] = {
-            "experiment": ex_info,
-            "command": command,
-            "host": dict(host_info),
-            "meta": meta_info,
-            "status": "QUEUED",
-        }
+        entry = new_run_entry(RunStatus.QUEUED, ex_info, command, dict(host_info), meta_info)
         return self._begin(_id, entry, config, output=False)
 
     def started_event(
@@ -354,17 +321,9 @@ class FileStorageObserver(RunObserver):
         _id: RunId,
     ) -> RunId:
         """Create the run directory and write ``run.json`` and ``config.json``; return the id."""
-        entry: dict[str, Any] = {
-            "experiment": ex_info,
-            "command": command,
-            "host": dict(host_info),
-            "start_time": iso_utc(start_time),
-            "meta": meta_info,
-            "status": "RUNNING",
-            "resources": [],
-            "artifacts": [],
-            "heartbeat": None,
-        }
+        entry = new_run_entry(
+            RunStatus.RUNNING, ex_info, command, dict(host_info), meta_info, start_time
+        )
         return self._begin(_id, entry, config)
 
     def heartbeat_event(
@@ -378,31 +337,40 @@ class FileStorageObserver(RunObserver):
         self.info = info
         self.run_entry["heartbeat"] = iso_utc(beat_time)
         self.run_entry["result"] = result
-        self.save_json(self.run_entry, "run.json")
+        self.save_json(self.run_entry, RUN_FILE)
         if info:
-            self.save_json(info, "info.json")
+            self.save_json(info, INFO_FILE)
         self._cout_file().save(captured_out or "")
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
-        """Store new points: ``metrics.json`` while small, then the side file (crash-safe)."""
-        self._run_dir()
-        if self._metrics is None:  # pragma: no cover - set by started_event
-            self._metrics = MetricsWriter(self._run_dir())
-        self._metrics.add(metrics_by_name)
+        """Store new points, Sacred's ``{name: {"steps", "values", "timestamps"}}`` lists:
+        ``metrics.json`` while small, then the side file (crash-safe)."""
+        self._metrics_writer().add(metrics_by_name)
 
-    def _end(self, stop_time: datetime, status: str, **fields: Any) -> None:
+    def metrics_event(self, points: Mapping[str, MetricPoints], info: dict[str, Any]) -> None:
+        """Store new points as the Run hands them over, compact (no Python object per
+        point): ``metrics.json`` while small, then the side file (crash-safe)."""
+        self._metrics_writer().add(points)
+
+    def _metrics_writer(self) -> MetricsWriter:
+        run_dir = self._run_dir()
+        if self._metrics is None:  # pragma: no cover - set by started_event
+            self._metrics = MetricsWriter(run_dir)
+        return self._metrics
+
+    def _end(self, stop_time: datetime, status: str | RunStatus, **fields: Any) -> None:
         if self._metrics is not None:
             self._metrics.finish()  # before run.json says the run ended
         self.run_entry["stop_time"] = iso_utc(stop_time)
-        self.run_entry["status"] = status
+        self.run_entry["status"] = status.value if isinstance(status, RunStatus) else status
         self.run_entry.update(fields)
-        self.save_json(self.run_entry, "run.json")
+        self.save_json(self.run_entry, RUN_FILE)
         if self.template is not None:
             self.render_template()
 
     def completed_event(self, stop_time: datetime, result: Any) -> None:
         """Write metrics.json and mark the run ``COMPLETED`` with its result."""
-        self._end(stop_time, "COMPLETED", result=result)
+        self._end(stop_time, RunStatus.COMPLETED, result=result)
 
     def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
         """Write metrics.json and mark the run with *status* (``INTERRUPTED``, ...)."""
@@ -410,7 +378,7 @@ class FileStorageObserver(RunObserver):
 
     def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
         """Write metrics.json and mark the run ``FAILED`` with its traceback (as given)."""
-        self._end(fail_time, "FAILED", fail_trace=fail_trace)
+        self._end(fail_time, RunStatus.FAILED, fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Store the resource in the resource directory and list it in ``run.json``."""
@@ -418,7 +386,7 @@ class FileStorageObserver(RunObserver):
         resources = self.run_entry.setdefault("resources", [])
         resources.append([filename, store_path])
         try:
-            self.save_json(self.run_entry, "run.json")
+            self.save_json(self.run_entry, RUN_FILE)
         except BaseException:
             resources.pop()  # the event is retried: list the resource once
             raise
@@ -435,7 +403,7 @@ class FileStorageObserver(RunObserver):
         artifacts = self.run_entry.setdefault("artifacts", [])
         if name not in artifacts:
             artifacts.append(name)
-        self.save_json(self.run_entry, "run.json")
+        self.save_json(self.run_entry, RUN_FILE)
 
     def render_template(self) -> None:
         """Render the mako *template* to ``report<ext>`` in the run directory."""
@@ -449,8 +417,7 @@ class FileStorageObserver(RunObserver):
             cout=self._cout_file().text,
             savedir=self.dir,
         )
-        ext = os.path.splitext(self.template)[1]
-        write_atomic(os.path.join(self._run_dir(), f"report{ext}"), report)
+        write_atomic(os.path.join(self._run_dir(), report_file(self.template)), report)
 
     def __eq__(self, other: object) -> bool:
         """Observers are equal when they store into the same basedir (Sacred's rule)."""

@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..formats._io import copy_atomic
 from ..formats.mongo import Op, StoreFile, from_record, to_record
 
 __all__ = ["DEFAULT_SPOOL_DIR", "Spool", "Spooled", "find_spools"]
@@ -156,9 +157,7 @@ class Spool:
         self.blob_dir.mkdir(exist_ok=True)
         target = self.blob_dir / digest.hexdigest()
         if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, target)
+            copy_atomic(src, target)
         return str(target)
 
     def ack(self, seq: int) -> None:

@@ -1,12 +1,13 @@
 """Read runs from a file storage directory in Sacred's layout (internal).
 
-The index of runs is kept in memory keyed on the modification times and sizes of each
-run's small JSON files, so listing 10,000 runs re-parses only what changed. Metrics are
-read from ``metrics.json`` (Sacred's format) plus the append-only ``metrics.jsonl`` the
-FileStorageObserver writes during a run; a growing ``metrics.jsonl`` is read from where
-the last read stopped. Tags and notes live in ``omniboard.json`` beside ``run.json``,
-which is never rewritten. Every file is read through :mod:`sacredlite.store.paths`, so
-nothing outside the storage root is read, symlinks included.
+The layout, its files and their rules are :mod:`sacredlite.formats.file`'s; this module
+reads through it. The index of runs is kept in memory keyed on the modification times and
+sizes of each run's small JSON files, so listing 10,000 runs re-parses only what changed.
+Metrics are read from ``metrics.json`` plus the side file that may continue it; a growing
+side file is read from where the last read stopped. Tags and notes live in
+``omniboard.json`` beside ``run.json``, which is never rewritten. Every file is opened
+through :func:`sacredlite.formats.file.open_inside`, so nothing outside the storage root is
+read, symlinks included.
 """
 
 from __future__ import annotations
@@ -14,36 +15,44 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import stat
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
-from ..observers.file_metrics import side_file_base, side_file_continues
+from ..events import RunStatus
+from ..formats import file as fmt
 from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .filecache import load_index, load_series, save_index, save_series
-from .paths import open_inside, read_inside, safe_join
 from .records import NotFound, Record, RunNotFound, StoreError, UnsafePathError, parse_time
 from .series import Series
 
 logger = logging.getLogger(__name__)
 
-SIDE_FILE = "omniboard.json"
-"""Tags and notes of a run in file storage: ``{"tags": [...], "notes": "..."}``."""
-
-_WATCHED = ("run.json", "config.json", "info.json", SIDE_FILE)
-_TIMES = ("start_time", "heartbeat", "stop_time", "queue_time")
+_WATCHED = (fmt.RUN_FILE, fmt.CONFIG_FILE, fmt.INFO_FILE, fmt.OMNIBOARD_FILE)
 
 StatKey = tuple[int, int, int] | None
 _Entry = tuple[Any, tuple[StatKey, ...], Record]
 """An index entry: the folder's (mtime, inode), the JSON files' stats, the record."""
-_FINISHED = ("COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT")
+_FINISHED = tuple(
+    s.value
+    for s in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.TIMEOUT)
+)
+_T = TypeVar("_T")
+
+
+def _inside(read: Callable[..., _T], root: str | os.PathLike[str], *parts: str) -> _T:
+    """Call a safe-read function of the format (``open_inside``, ``read_inside``,
+    ``safe_join``), raising the store's :class:`UnsafePathError` for a refused path."""
+    try:
+        return read(root, *parts)
+    except fmt.UnsafePathError as exc:
+        raise UnsafePathError(str(exc)) from None
 
 
 def _stat(path: str) -> StatKey:
@@ -62,10 +71,10 @@ def _open_own(root: Path, *parts: str) -> BinaryIO | None:
     warning in the log: the run is still shown, without that file (issue 9).
     """
     try:
-        return open_inside(root, *parts)
+        return fmt.open_inside(root, *parts)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except UnsafePathError as exc:
+    except fmt.UnsafePathError as exc:
         _ignore(exc)
         return None
 
@@ -82,7 +91,7 @@ def _read_own(root: Path, *parts: str) -> bytes | None:
 _ignored: set[str] = set()
 
 
-def _ignore(exc: UnsafePathError) -> None:
+def _ignore(exc: fmt.UnsafePathError) -> None:
     """Log a refused file once per process (listings re-read it every time)."""
     if str(exc) not in _ignored and len(_ignored) < 10_000:
         _ignored.add(str(exc))
@@ -110,9 +119,6 @@ class _Metrics:
         self.follows = follows  # the side file continues metrics.json
 
 
-_ARRAY_KEY = re.compile(rb'"(steps|values|timestamps)"\s*:\s*$')
-
-
 def _parse_array(data: bytes) -> Any:
     """Parse a flat JSON array of numbers, fast with numpy when it is a plain number list."""
     np = _series._np
@@ -133,46 +139,9 @@ def _parse_array(data: bytes) -> Any:
 
 
 def parse_final_metrics(data: bytes) -> dict[str, tuple[Any, Any]]:
-    """Return ``{name: (steps, values)}`` from the bytes of a ``metrics.json``, no timestamps.
-
-    The big arrays are cut out of the text and parsed on their own (numbers only), so a
-    1,000,000-point metric loads several times faster than with ``json.load``. Falls back
-    to ``json.loads`` on any unusual layout.
-    """
-    spans: list[tuple[int, int]] = []
-    skeleton: list[bytes] = []
-    pos = done = 0
-    while True:
-        start = data.find(b"[", pos)
-        if start < 0:
-            break
-        if not _ARRAY_KEY.search(data, max(0, start - 40), start):
-            pos = start + 1  # a "[" inside a metric name
-            continue
-        end = data.find(b"]", start) + 1
-        if end <= 0:
-            break
-        skeleton += [data[done:start], str(len(spans)).encode()]
-        spans.append((start, end))
-        pos = done = end
-    skeleton.append(data[done:])
-    try:
-        layout = json.loads(b"".join(skeleton))
-        out = {}
-        for name, fields in layout.items():
-            steps = _parse_array(data[slice(*spans[fields["steps"]])])
-            values = _parse_array(data[slice(*spans[fields["values"]])])
-            if len(steps) != len(values):
-                raise ValueError(f"metric {name!r} has {len(steps)} steps, {len(values)} values")
-            out[name] = (steps, values)
-        return out
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-        full = json.loads(data)  # the slow, always-right way
-        return {
-            n: (m.get("steps", []), m.get("values", []))
-            for n, m in full.items()
-            if isinstance(m, dict)
-        }
+    """Return ``{name: (steps, values)}`` from the bytes of a ``metrics.json``, no timestamps
+    (:func:`sacredlite.formats.file.parse_final_metrics`, numbers parsed by numpy)."""
+    return fmt.parse_final_metrics(data, _parse_array)
 
 
 def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -183,23 +152,13 @@ def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]
 def _read_jsonl(root: Path, name: str, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Return the complete JSON lines of a run's side file from byte *offset* on, and the
     offset after them."""
-    fh = _open_own(root, name, "metrics.jsonl")
+    fh = _open_own(root, name, fmt.SIDE_FILE)
     if fh is None:
         return [], offset
     with fh:
         fh.seek(offset)
-        data = fh.read()
-    end = data.rfind(b"\n") + 1  # a torn last line waits for the next read
-    chunks = []
-    for line in data[:end].splitlines():
-        if line.strip():
-            try:
-                chunk = json.loads(line)
-            except ValueError:
-                continue  # a line damaged by a crash; the rest are still good
-            if isinstance(chunk, dict):  # not the base line
-                chunks.append(chunk)
-    return chunks, offset + end
+        _, batches, used = fmt.parse_side_lines(fh.read())
+    return batches, offset + used
 
 
 class FileStore(RunStore):
@@ -231,19 +190,18 @@ class FileStore(RunStore):
     # -- index -------------------------------------------------------------------------
     def _load_record(self, name: str, sections: Collection[str] = SECTIONS) -> Record | None:
         try:
-            run = _load_json(self.root, name, "run.json", default=None)
+            run = _load_json(self.root, name, fmt.RUN_FILE, default=None)
             if not isinstance(run, dict):
                 return None
-            side = _load_json(self.root, name, SIDE_FILE, default={})
+            side = _load_json(self.root, name, fmt.OMNIBOARD_FILE, default={})
         except ValueError:
             return None  # caught mid-write by a non-atomic writer; read again next time
         record = dict(run)
         record["_id"] = self.parse_id(name)
-        for field in _TIMES:
+        for field in fmt.TIME_FIELDS:
             if field in record:
                 record[field] = parse_time(record[field])
-        side = side if isinstance(side, dict) else {}
-        record["omniboard"] = {"tags": list(side.get("tags", [])), "notes": side.get("notes", "")}
+        record["omniboard"] = fmt.omniboard_entry(side)
         return record if self._add_sections(name, record, sections) else None
 
     def _add_sections(self, name: str, record: Record, sections: Collection[str]) -> bool:
@@ -251,7 +209,7 @@ class FileStore(RunStore):
         for section in sections:
             if section not in record:
                 try:
-                    value = _load_json(self.root, name, f"{section}.json", default={})
+                    value = _load_json(self.root, name, fmt.SECTION_FILES[section], default={})
                 except ValueError:
                     return False
                 record[section] = value if isinstance(value, dict) else {}
@@ -270,7 +228,7 @@ class FileStore(RunStore):
             root = str(self.root)
             parsed = 0
             with os.scandir(root) as it:
-                entries = [e for e in it if e.name[0] not in "._"]
+                entries = [e for e in it if fmt.is_run_name(e.name)]
             for entry in entries:
                 name = entry.name
                 try:
@@ -315,11 +273,10 @@ class FileStore(RunStore):
         name = str(run_id)
         path = os.path.join(self.root, name)
         if (
-            not name
-            or name[0] in "._"
+            not fmt.is_run_name(name)
             or "/" in name
             or "\\" in name
-            or not os.path.isfile(os.path.join(path, "run.json"))
+            or not os.path.isfile(os.path.join(path, fmt.RUN_FILE))
             or os.path.islink(path)
         ):
             raise RunNotFound(run_id, self.location)
@@ -340,7 +297,8 @@ class FileStore(RunStore):
         if not isinstance(repo, dict) or not repo.get("diff_file"):
             return repo
         try:
-            diff = read_inside(self.root, str(repo["diff_file"])).decode("utf-8", "replace")
+            data = _inside(fmt.read_inside, self.root, str(repo["diff_file"]))
+            diff = data.decode("utf-8", "replace")
         except (OSError, StoreError):
             diff = f"(diff file {repo['diff_file']!r} is missing)"
         return {**repo, "diff": diff}
@@ -359,7 +317,7 @@ class FileStore(RunStore):
         if record is None:
             if old is not None:
                 return old[2]
-            safe_join(self.root, name, "run.json")  # a link leading out: say so
+            _inside(fmt.safe_join, self.root, name, fmt.RUN_FILE)  # a link leading out: say so
             raise StoreError(f"Run {run_id!r}: run.json in {path!r} is not valid JSON.")
         try:
             st = os.stat(path)
@@ -372,7 +330,7 @@ class FileStore(RunStore):
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
         """Return captured output from ``cout.txt``."""
-        fh = _open_own(self.root, os.path.basename(self._dir(run_id)), "cout.txt")
+        fh = _open_own(self.root, os.path.basename(self._dir(run_id)), fmt.COUT_FILE)
         if fh is None:
             return {"text": "", "start": 0, "end": 0}
         with fh:
@@ -385,7 +343,8 @@ class FileStore(RunStore):
     # -- metrics -----------------------------------------------------------------------
     def _run_metrics(self, run_id: RunId) -> _Metrics:
         base = self._dir(run_id)
-        js_path, jl_path = os.path.join(base, "metrics.json"), os.path.join(base, "metrics.jsonl")
+        js_path = os.path.join(base, fmt.METRICS_FILE)
+        jl_path = os.path.join(base, fmt.SIDE_FILE)
         key = (_stat(js_path), _stat(jl_path))
         name = os.path.basename(base)
         with self._metrics_lock:
@@ -394,7 +353,7 @@ class FileStore(RunStore):
                 self._metrics.move_to_end(name)
                 return hit
             # The side file counts only when it continues metrics.json (the contract of
-            # sacredlite.observers.file_metrics); a growing one is read on from its offset.
+            # sacredlite.formats.file); a growing one is read on from its offset.
             if (
                 hit is not None
                 and hit.key[0] == key[0]
@@ -413,7 +372,7 @@ class FileStore(RunStore):
                 if key[0] is not None:
                     final = load_series(js_path, key[0]) if self._cache_index else None
                     if final is None:
-                        data = _read_own(self.root, name, "metrics.json")
+                        data = _read_own(self.root, name, fmt.METRICS_FILE)
                         try:
                             final = parse_final_metrics(data) if data is not None else {}
                         except ValueError:
@@ -424,13 +383,16 @@ class FileStore(RunStore):
                 follows = False
                 chunks, offset = [], 0
                 if key[1] is not None:
+                    side_base = None
                     try:
-                        # file_metrics reads by path: hand it the checked, resolved one.
-                        side_base = side_file_base(safe_join(self.root, name, "metrics.jsonl"))
-                    except (OSError, StoreError):
-                        side_base = None
+                        side_file = _open_own(self.root, name, fmt.SIDE_FILE)
+                        if side_file is not None:
+                            with side_file:
+                                side_base = fmt.side_file_base(side_file)
+                    except OSError:
+                        pass
                     counts = None if final is None else {n: len(s) for n, s in series.items()}
-                    follows = side_file_continues(side_base, counts)
+                    follows = fmt.side_file_continues(side_base, counts)
                     if follows:
                         chunks, offset = _read_jsonl(self.root, name, 0)
             for chunk in chunks:
@@ -464,13 +426,11 @@ class FileStore(RunStore):
 
     def metric_points(self, run_id: RunId, name: str) -> dict[str, list[Any]]:
         """Return a whole metric with its timestamps."""
-        from ..observers.file_metrics import read_metrics
-
         base = self._dir(run_id)
-        for own in ("metrics.json", "metrics.jsonl"):
-            if os.path.lexists(os.path.join(base, own)):
-                safe_join(self.root, os.path.basename(base), own)  # refuse links leading out
-        points = read_metrics(base, [name]).get(name)
+        for own in (fmt.METRICS_FILE, fmt.SIDE_FILE):
+            if os.path.lexists(os.path.join(base, own)):  # refuse links leading out
+                _inside(fmt.safe_join, self.root, os.path.basename(base), own)
+        points = fmt.read_metrics(base, [name]).get(name)
         if points is None:
             raise NotFound(f"Run {run_id!r} has no metric {name!r}.")
         points["timestamps"] = [parse_time(t) for t in points["timestamps"]]
@@ -484,7 +444,7 @@ class FileStore(RunStore):
         for name in self.run(run_id).get("artifacts") or []:
             name = name if isinstance(name, str) else str(name)
             try:
-                size = safe_join(Path(base), name).stat().st_size
+                size = _inside(fmt.safe_join, base, name).stat().st_size
             except (OSError, StoreError):
                 size = None
             out.append({"name": name, "size": size, "content_type": content_type(name)})
@@ -495,7 +455,7 @@ class FileStore(RunStore):
         base = self._dir(run_id)
         if name not in (self.run(run_id).get("artifacts") or []):
             raise NotFound(f"Run {run_id!r} has no artifact {name!r}.")
-        path = safe_join(Path(base), name)
+        path = _inside(fmt.safe_join, base, name)
         if not path.is_file():
             raise NotFound(f"Artifact {name!r} of run {run_id!r} is missing on disk.")
         return path, content_type(name)
@@ -506,32 +466,26 @@ class FileStore(RunStore):
         for item in self.run(run_id).get("experiment", {}).get("sources") or []:
             if isinstance(item, (list, tuple)) and len(item) >= 2:
                 stored = str(item[1])
-                md5 = Path(stored).stem.rpartition("_")[2]
-                out.append({"path": str(item[0]), "stored": stored, "md5": md5})
+                out.append({"path": str(item[0]), "stored": stored, "md5": fmt.stored_md5(stored)})
         return out
 
     def source(self, run_id: RunId, path: str) -> bytes:
         """Return a source file's stored content."""
         for item in self.sources(run_id):
             if item["path"] == path:
-                return read_inside(self.root, item["stored"])
+                return _inside(fmt.read_inside, self.root, item["stored"])
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
 
     # -- writes ------------------------------------------------------------------------
     def _write_side(self, run_id: RunId, **changes: Any) -> None:
         base = self._dir(run_id)
-        path = os.path.join(base, SIDE_FILE)
         try:
-            side = _load_json(self.root, os.path.basename(base), SIDE_FILE, default={})
+            side = _load_json(self.root, os.path.basename(base), fmt.OMNIBOARD_FILE, default={})
         except ValueError:
             side = {}
         side = side if isinstance(side, dict) else {}
         side.update(changes)
-        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        # "x": never write through a file (or planted symlink) already at that name.
-        with open(tmp, "x", encoding="utf-8") as fh:
-            json.dump(side, fh, indent=2)
-        os.replace(tmp, path)
+        fmt.write_omniboard(base, side)
         with self._lock:
             self._index.pop(os.path.basename(base), None)
 

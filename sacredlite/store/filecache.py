@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..formats._io import open_atomic
+
 _ALLOWED = {("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta")}
 _VERSION = 1
 
@@ -80,12 +82,9 @@ def _write_index(root: Path, index: dict[str, Any]) -> None:
     path = cache_file(root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         payload = {"version": _VERSION, "root": str(root), "index": dict(index)}
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
+        with open_atomic(path, 0o600) as fh:  # private: the records of the user's runs
             pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
         indexes = sorted(path.parent.glob("index-*.pickle"), key=lambda p: p.stat().st_mtime)
         for stale in indexes[:-INDEX_KEEP]:
             stale.unlink(missing_ok=True)
@@ -130,9 +129,8 @@ def save_series(path: str, key: Any, series: dict[str, tuple[Any, Any]]) -> None
             arrays: dict[str, Any] = {"names": np.array(list(series), dtype=str)}
             for i, (steps, values) in enumerate(series.values()):
                 arrays[f"s{i}"], arrays[f"v{i}"] = steps, values
-            tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, **arrays)
-            os.replace(tmp, target)
+            with open_atomic(target) as fh:
+                np.savez(fh, **arrays)
             old = sorted(target.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime)
             for stale in old[:-SERIES_KEEP]:
                 stale.unlink(missing_ok=True)

@@ -384,7 +384,7 @@ def test_sigkill_loses_at_most_the_last_second_with_the_default_heartbeat(tmp_pa
     """With the default 10 s heartbeat, file storage has every point and every printed line
     that is more than about a second old when the process is killed (issue 9: 0 of up to
     8,000 points survived a SIGKILL before)."""
-    from sacredlite.observers.file_metrics import read_metrics
+    from sacredlite.formats.file import read_metrics
 
     script = tmp_path / "busy.py"
     script.write_text(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -31,8 +32,8 @@ from typing import Any
 
 import pytest
 
+from sacredlite.formats.file import read_metrics
 from sacredlite.observers import FileStorageObserver, MemoryObserver
-from sacredlite.observers.file import read_metrics
 
 T0 = datetime(2026, 11, 28, 0, 32, 23, 123000, tzinfo=timezone.utc)
 """A UTC-aware start time with whole milliseconds."""
@@ -50,6 +51,14 @@ def naive(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def sacred_python() -> str | None:
+    """Return an interpreter with Sacred 0.8.7 (``bench/setup_sacred_venv.sh``), if any."""
+    for candidate in (os.environ.get("SACRED_PYTHON"), "/tmp/sacred-venv/bin/python"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
 
 
 def md5_bytes(data: bytes) -> str:

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from observer_backends import HOST, META, at, md5_bytes
+from observer_backends import HOST, META, at, md5_bytes, sacred_python
 
 from sacredlite.errors import ObserverError
-from sacredlite.observers import FileStorageObserver
-from sacredlite.observers.file_metrics import (
+from sacredlite.formats.file import (
     LIVE_LIMIT,
     METRICS_FILE,
     SIDE_FILE,
@@ -25,6 +24,7 @@ from sacredlite.observers.file_metrics import (
     finalize_metrics,
     read_metrics,
 )
+from sacredlite.observers import FileStorageObserver
 
 CONFIG = {"lr": 0.1, "seed": 3}
 THIS_CHECKOUT = {
@@ -426,7 +426,7 @@ class TestBasedir:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """If every mkdir reports a taken id, the observer gives up with FileExistsError."""
-        from sacredlite.observers._filestore import MAX_ID_ATTEMPTS
+        from sacredlite.formats.file import MAX_ID_ATTEMPTS
 
         calls = []
 
@@ -637,7 +637,7 @@ class TestMetrics:
         script = (
             "import sys\n"
             "from datetime import datetime, timezone\n"
-            "from sacredlite.observers.file_metrics import MetricsWriter\n"
+            "from sacredlite.formats.file import MetricsWriter\n"
             "w = MetricsWriter(sys.argv[1])\n"
             "now = datetime.now(timezone.utc)\n"
             "i = 0\n"
@@ -831,15 +831,8 @@ o.interrupted_event(T(1), "TIMEOUT")
 """
 
 
-def _sacred_python() -> str | None:
-    for candidate in (os.environ.get("SACRED_PYTHON"), "/tmp/sacred-venv/bin/python"):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
-
-
 @pytest.mark.skipif(
-    _sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
+    sacred_python() is None, reason="no Sacred interpreter (bench/setup_sacred_venv.sh)"
 )
 def test_same_bytes_as_sacred(tmp_path: Path) -> None:
     """The same events give byte-identical files to Sacred 0.8's FileStorageObserver."""
@@ -850,7 +843,7 @@ def test_same_bytes_as_sacred(tmp_path: Path) -> None:
     (tmp_path / "drive.py").write_text(PARITY_DRIVER)
     trees = {}
     repo = str(Path(__file__).resolve().parents[2])
-    for impl, python in (("sacred", _sacred_python()), ("lite", sys.executable)):
+    for impl, python in (("sacred", sacred_python()), ("lite", sys.executable)):
         cwd = tmp_path / impl
         cwd.mkdir()
         env = {**os.environ, "PYTHONPATH": repo}

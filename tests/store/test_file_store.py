@@ -132,7 +132,7 @@ def test_final_metrics_json_wins_over_leftover_side_file(tmp_path):
 
 def test_side_file_continuing_metrics_json_is_merged(tmp_path):
     """metrics.json plus a side file that continues it read as one series, live and after."""
-    from sacredlite.observers.file_metrics import MetricsWriter
+    from sacredlite.formats.file import MetricsWriter
 
     run_dir = runbuilder.write_file_run(tmp_path, 1, status="RUNNING")
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -1,16 +1,16 @@
-"""Every file the file store reads resolves inside its storage root (internal).
+"""Every file a reader of file storage opens resolves inside its storage root (internal).
 
 This module is the one home of that rule (issue 9): ``run.json``, ``config.json``,
-``info.json``, ``cout.txt``, ``metrics.json(l)``, the side file of tags and notes,
-artifacts, sources and git diffs are all opened through :func:`open_inside` (or located
-through :func:`safe_join` when a caller needs a path, as a streamed artifact does).
+``info.json``, ``cout.txt``, ``metrics.json(l)``, ``omniboard.json``, artifacts, sources
+and git diffs are all opened through :func:`open_inside` (or located through
+:func:`safe_join` when a caller needs a path, as a streamed artifact does).
 
 The rule: a path is given as parts relative to the root (no absolute parts, no ``..``, no
 NUL bytes). It is opened one component at a time without following symbolic links, so a
 symlink swapped in while it is being opened cannot lead elsewhere. A symlink on the way is
 followed only when its target, fully resolved, is still inside the root (so a link from one
 run to a file of another works); one leading outside is refused with
-:class:`~sacredlite.store.records.UnsafePathError`. Only regular files are opened (a FIFO
+:class:`UnsafePathError`. Only regular files are opened (a FIFO
 planted as ``cout.txt`` would otherwise block a reader forever).
 """
 
@@ -22,7 +22,12 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from .records import UnsafePathError
+from ..errors import SacredliteError
+
+
+class UnsafePathError(SacredliteError):
+    """A path that leads outside the storage root, or names no regular file in it."""
+
 
 _FILE = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .file_metrics import write_atomic
+from ._io import write_all, write_atomic
 
 __all__ = ["CoutFile"]
 
@@ -57,9 +57,7 @@ class CoutFile:
             if os.fstat(fd).st_size != offset:
                 os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
         finally:
             os.close(fd)
         self._size = offset + len(data)
