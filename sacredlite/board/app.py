@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,36 +35,13 @@ from ..store.records import (
     flatten,
     get_path,
 )
+from ..store.table import clean, row
 from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 _INLINE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 _TEXTLIKE = ("application/json", "application/xml", "application/x-yaml", "application/toml")
-ROW_FIELDS = ("experiment", "command", "host", "comment", "tags", "notes", "result")
-
-
-NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-"""How the API sends non-finite numbers: standard JSON cannot hold them, so they go as the
-strings Sacred's files spell them with (``NaN``, ``Infinity``, ``-Infinity``, which Python's
-``json`` reads back as numbers). The points of a plotted metric are the exception: there a
-non-finite value is ``null``, a gap in the plot."""
-
-
-def clean(value: Any) -> Any:
-    """Make *value* JSON-safe: datetimes as ISO strings, NaN/inf as in :data:`NON_FINITE`,
-    other types as text."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else NON_FINITE[repr(float(value))]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:
@@ -82,25 +57,6 @@ def _error(exc: Exception) -> JSONResponse:
     elif isinstance(exc, LimitError):
         status = 413
     return JSONResponse({"error": str(exc)}, status_code=status)
-
-
-def row(record: dict[str, Any], columns: list[str], store: RunStore) -> dict[str, Any]:
-    """Return the table row of one run, with the requested extra *columns*."""
-    out = {
-        "id": record["_id"],
-        "status": derived_status(record),
-        "start_time": record.get("start_time"),
-        "stop_time": record.get("stop_time"),
-        "heartbeat": record.get("heartbeat"),
-        "duration": duration(record),
-    }
-    for name in ROW_FIELDS:
-        out[name] = get_path(record, name)
-    out["cols"] = {
-        c: store._metric_column(record, c) if c.startswith("metric:") else get_path(record, c)
-        for c in columns
-    }
-    return out
 
 
 def _query(request: Request) -> tuple[RunQuery, list[str]]:

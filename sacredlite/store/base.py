@@ -73,7 +73,7 @@ class RunStore(ABC):
         query = query or RunQuery()
         paths = [f.path for f in query.filters] + [query.sort.lstrip("-+"), *columns]
         need = {section for section in SECTIONS for p in paths if p.split(".")[0] == section}
-        return select(self.records(need), query, self._metric_column)
+        return select(self.records(need), query, self.metric_column)
 
     def parse_id(self, text: str) -> RunId:
         """Turn a run id from a URL or the command line into the store's id type.
@@ -165,7 +165,7 @@ class RunStore(ABC):
         self._rollups[run_id] = (version, result)
         return result
 
-    def _metric_column(self, record: Record, path: str) -> Any:
+    def metric_column(self, record: Record, path: str) -> Any:
         # path is "metric:NAME:last|min|max"; NAME may itself contain colons.
         body, _, kind = path[len("metric:") :].rpartition(":")
         if not body:
