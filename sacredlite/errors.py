@@ -17,7 +17,7 @@ How an error is shown on the command line lives in :mod:`sacredlite.error_text`:
     ├── ObserverError                     an observer cannot be attached or cannot start
     └── CommandLineError (+ValueError)    bad flags or flag values
     SacredInterrupt (Exception)           ends a run as interrupted; subclasses set STATUS
-    └── TimeoutInterrupt                  STATUS = "TIMEOUT"
+    └── TimeoutInterrupt                  STATUS = RunStatus.TIMEOUT.value
 
 sacredlite's one-line hints (``Did you mean 'lr'?``) are never part of an exception's
 message, which stays Sacred's: they ride along on the exception (:func:`add_hint`, or a
@@ -29,6 +29,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+
+from .events import RunStatus
 
 _E = TypeVar("_E", bound=BaseException)
 _SACRED_MODULE = "sacredlite.utils"  # where Sacred's names print from (sacred.utils there)
@@ -417,11 +419,11 @@ class SacredInterrupt(Exception):  # noqa: N818 - Sacred's public name
     """Raise inside a run to end it as interrupted with the status in ``STATUS``."""
 
     __module__ = _SACRED_MODULE
-    STATUS = "INTERRUPTED"
+    STATUS = RunStatus.INTERRUPTED.value
 
 
 class TimeoutInterrupt(SacredInterrupt):
     """Raise inside a run to end it with status ``TIMEOUT``."""
 
     __module__ = _SACRED_MODULE
-    STATUS = "TIMEOUT"
+    STATUS = RunStatus.TIMEOUT.value
