@@ -37,6 +37,16 @@ and Incense read it unchanged:
   ``sacredlite.output_collection`` once output overflows; ``sacredlite.spool_key`` on a
   run that started while the database was away (a replay finds the id it got).
 
+Resume (beyond Sacred, ``--resume ID``): the same run document is updated (``$set`` status
+RUNNING and ``heartbeat``, ``meta.resumes`` extended with ``{time, host, pid, command,
+argv, previous_status}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
+``meta.resume_point``); metric documents and their overflow parts are continued
+(:func:`metric_tails` counts what is stored), and the output continues its chunks. An
+interrupted run that can be resumed records ``meta.resume_point`` (``{time, host, reason,
+last_steps}``). A RUNNING run whose worker died is put back to QUEUED once by ``sacredlite
+worker`` (:func:`requeue_dead`), recording ``meta.requeued`` (``{time, heartbeat, worker,
+by}``): the next claim resumes it under the same id.
+
 ``metrics``: one document per run and metric name, Sacred's ``{_id, run_id, name, steps,
 values, timestamps}``, extended with ``$push/$each``. Beyond Sacred: ``sacredlite_batches``
 (the last 1000 batch tokens, so a replayed batch is not stored twice) and
@@ -100,6 +110,7 @@ from ._mongo_read import ARTIFACTS as ARTIFACTS
 from ._mongo_read import SOURCES as SOURCES
 from ._mongo_read import artifact_files as artifact_files
 from ._mongo_read import metric_names as metric_names
+from ._mongo_read import metric_tails as metric_tails
 from ._mongo_read import read_captured_out as read_captured_out
 from ._mongo_read import read_metric as read_metric
 from ._mongo_read import source_files as source_files
@@ -182,6 +193,7 @@ __all__ = [
     "known_reachable",
     "metric_column",
     "metric_names",
+    "metric_tails",
     "ms_datetimes",
     "new_warner",
     "parse_mongo_db_arg",

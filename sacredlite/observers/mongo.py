@@ -45,7 +45,7 @@ except ImportError as exc:  # pragma: no cover - pymongo is a dependency, but ma
     raise ImportError("MongoObserver needs pymongo: pip install 'pymongo>=4'") from exc
 
 from ..errors import ObserverError
-from ..events import MetricPoints, RunStatus
+from ..events import MetricPoints, RunStatus, StoredRun
 from ..formats.mongo import (
     METRIC_PART_POINTS,
     OUTPUT_LIMIT,
@@ -53,9 +53,12 @@ from ..formats.mongo import (
     VERSION,
     Collections,
     Target,
+    artifact_filename,
     describe_client,
     describe_hosts,
     ended_fields,
+    metric_tails,
+    new_warner,
     redact_url,
     run_document,
     stored,
@@ -323,10 +326,62 @@ class MongoObserver(RunObserver):
         doc = run_document(ex_info, command, host_info, start_time, config, meta_info)
         return self._begin(doc, _id)
 
-    def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
-        if self._run is not None and self.overwrite is not None:
-            raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
-        settings = RunSettings.resolve(
+    # -- resuming ----------------------------------------------------------------------------
+    def stored_run(self, run_id: Any) -> StoredRun | None:
+        """Return what is stored of run *run_id* (to resume it), or ``None``."""
+        run_id = _run_id(run_id)
+        projection = {"status": 1, "heartbeat": 1, "start_time": 1, "config": 1, "meta": 1}
+        doc = guard(lambda: self.runs.find_one({"_id": run_id}, projection), *self._where())
+        if doc is None:
+            return None
+        tails = {}
+        if self.metrics is not None:
+            tails = guard(
+                lambda: metric_tails(self.runs.database, run_id, self.metrics.name), *self._where()
+            )
+        alive = doc.get("heartbeat") or doc.get("start_time")
+        return StoredRun(
+            run_id=run_id,
+            status=str(doc.get("status")),
+            alive_at=alive.replace(tzinfo=None) if alive is not None else None,
+            config=dict(doc.get("config") or {}),
+            last_steps={k: int(last) for k, (_, _, last) in tails.items() if last is not None},
+            resumes=list((doc.get("meta") or {}).get("resumes") or []),
+        )
+
+    def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Return *config* as the run document would hold it once read back."""
+        import bson
+
+        doc = bson.decode(bson.encode({"config": stored(config, "config", new_warner())}))
+        return dict(doc["config"])
+
+    def resumed_event(self, _id: Any, start_time: Any, resume: dict[str, Any]) -> Any:
+        """Continue the stored run *_id* in its document: RUNNING again, ``meta.resumes``
+        extended by *resume*, metrics and output continued."""
+        run = MongoRun(self._target, self._settings(), _run_id(_id))
+        run.resume(start_time, resume)
+        self._run = run
+        return run.run_id
+
+    def resume_point_event(self, point: dict[str, Any]) -> None:
+        """Record where the interrupted run can be resumed (``meta.resume_point``)."""
+        self._current().submit([], {"meta.resume_point": point})
+
+    def open_artifact(self, run_id: Any, name: str) -> Any:
+        """Open the artifact *name* of run *run_id* from GridFS (the newest upload of that
+        name; a file object with ``read``), or ``None`` if it has none."""
+        filename = artifact_filename(self.runs.name, _run_id(run_id), name)
+        return guard(
+            lambda: self.fs.find_one({"filename": filename}, sort=[("uploadDate", -1)]),
+            *self._where(),
+        )
+
+    def _where(self) -> tuple[str, str]:
+        return self.hosts, self.db_name
+
+    def _settings(self) -> RunSettings:
+        return RunSettings.resolve(
             hosts=self.hosts,
             sync_target=self._sync_target,
             spool_dir=self.spool_dir,
@@ -336,6 +391,11 @@ class MongoObserver(RunObserver):
             output_limit=self.output_limit,
             metric_part_points=self.metric_part_points,
         )
+
+    def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
+        if self._run is not None and self.overwrite is not None:
+            raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
+        settings = self._settings()
         run_id = self.overwrite["_id"] if self.overwrite is not None else _id
         run = MongoRun(self._target, settings, run_id)
         run.begin(doc, overwrite=self.overwrite is not None)
@@ -432,6 +492,13 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
+
+
+def _run_id(run_id: Any) -> Any:
+    """A run id as the runs collection holds it: ``"7"`` (from the command line) is 7."""
+    if isinstance(run_id, str) and run_id.isdigit():
+        return int(run_id)
+    return run_id
 
 
 def __getattr__(name: str) -> Any:
