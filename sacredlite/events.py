@@ -148,6 +148,7 @@ class StoredRun:
         config: its stored config, as the observer reads it back.
         last_steps: the last stored step of each metric.
         resumes: its ``meta.resumes`` so far.
+        point: its ``meta.resume_point`` (where an interruption left it), if any.
     """
 
     run_id: RunId
@@ -156,6 +157,7 @@ class StoredRun:
     config: dict[str, Any]
     last_steps: dict[str, int]
     resumes: list[Any]
+    point: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -211,7 +211,8 @@ def _refuse(stored: StoredRun, differences: list[str], what: str) -> None:
 
 def resume_entry(run: Run, stored: StoredRun) -> dict[str, Any]:
     """Return the ``meta.resumes`` entry of this resume: when, where, how, from what
-    (``argv``: the command line of the resuming process)."""
+    (``argv``: the command line of the resuming process; ``resume_point``: the stored
+    ``meta.resume_point`` this resume continues from, if the run recorded one)."""
     return {
         "time": datetime.now(timezone.utc).replace(tzinfo=None),
         "host": socket.gethostname(),
@@ -219,6 +220,7 @@ def resume_entry(run: Run, stored: StoredRun) -> dict[str, Any]:
         "command": run.meta_info.get("command"),
         "argv": list(sys.argv),
         "previous_status": stored.status,
+        "resume_point": stored.point,
     }
 
 

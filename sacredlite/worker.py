@@ -81,35 +81,47 @@ def claim_next(
 
 def _load_experiment(queued: QueuedRun) -> Any:
     """Import the run's experiment module and return its Experiment object."""
-    from .experiment import Experiment
-
     base_dir, mainfile, run_id = queued.base_dir, queued.mainfile, queued.run_id
     if not base_dir or not mainfile:
         raise WorkerError(f"Run {run_id} records no experiment base_dir/mainfile.")
-    path = os.path.join(base_dir, mainfile)
+    if base_dir not in sys.path:  # the experiment's own imports are relative to it
+        sys.path.insert(0, base_dir)
+    return load_experiment(os.path.join(base_dir, mainfile), queued.experiment, f"run {run_id}")
+
+
+def load_experiment(path: str, name: str | None = None, purpose: str = "the run") -> Any:
+    """Import the experiment script *path* (not as ``__main__``: ``automain`` does not fire)
+    and return its Experiment (the one called *name*, if several).
+
+    Raises:
+        WorkerError: the file is missing, fails to import or defines no Experiment.
+    """
+    from .experiment import Experiment
+
     if not os.path.isfile(path):
         raise WorkerError(
-            f"Experiment file {path!r} of run {run_id} does not exist on "
+            f"Experiment file {path!r} of {purpose} does not exist on "
             f"{socket.gethostname()}: check out the experiment's code there."
         )
-    name = f"_sacredlite_worker_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    module_name = f"_sacredlite_worker_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise WorkerError(f"Cannot import experiment file {path!r} of run {run_id}.")
+        raise WorkerError(f"Cannot import experiment file {path!r} of {purpose}.")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[module_name] = module
+    base_dir = os.path.dirname(os.path.abspath(path))
     if base_dir not in sys.path:
         sys.path.insert(0, base_dir)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
         raise WorkerError(
-            f"Importing {path!r} for run {run_id} failed: {type(exc).__name__}: {exc}"
+            f"Importing {path!r} for {purpose} failed: {type(exc).__name__}: {exc}"
         ) from exc
     found = [v for v in vars(module).values() if isinstance(v, Experiment)]
-    named = [ex for ex in found if ex.path == queued.experiment] or found
+    named = [ex for ex in found if ex.path == name] or found
     if not named:
-        raise WorkerError(f"{path!r} defines no Experiment (run {run_id}).")
+        raise WorkerError(f"{path!r} defines no Experiment ({purpose}).")
     return named[0]
 
 

@@ -82,7 +82,7 @@ the old file or the new one, never half of one.
 Resume (sacredlite, ``--resume ID``): the run directory is reused. ``run.json`` gets
 ``status`` RUNNING again, loses ``stop_time``, ``fail_trace`` and ``result``, and its
 ``meta.resumes`` lists each resume (``{time, host, pid, command, argv,
-previous_status}``); ``cout.txt`` is appended to; the metrics continue (a side file is
+previous_status, resume_point}``); ``cout.txt`` is appended to; the metrics continue (a side file is
 folded into ``metrics.json`` first). An interrupted run that can be resumed records
 ``meta.resume_point`` (``{time, host, reason, last_steps}``); ``meta.requeued`` is only
 written by MongoDB's queue.

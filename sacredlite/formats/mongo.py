@@ -39,7 +39,7 @@ and Incense read it unchanged:
 
 Resume (beyond Sacred, ``--resume ID``): the same run document is updated (``$set`` status
 RUNNING and ``heartbeat``, ``meta.resumes`` extended with ``{time, host, pid, command,
-argv, previous_status}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
+argv, previous_status, resume_point}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
 ``meta.resume_point``); metric documents and their overflow parts are continued
 (:func:`metric_tails` counts what is stored), and the output continues its chunks. An
 interrupted run that can be resumed records ``meta.resume_point`` (``{time, host, reason,

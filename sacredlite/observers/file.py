@@ -365,6 +365,7 @@ class FileStorageObserver(RunObserver):
             config=config,
             last_steps=last_steps(read_metrics(run_dir)),
             resumes=list(meta.get("resumes") or []),
+            point=meta.get("resume_point"),
         )
 
     def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:

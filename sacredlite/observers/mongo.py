@@ -347,6 +347,7 @@ class MongoObserver(RunObserver):
             config=dict(doc.get("config") or {}),
             last_steps={k: int(last) for k, (_, _, last) in tails.items() if last is not None},
             resumes=list((doc.get("meta") or {}).get("resumes") or []),
+            point=(doc.get("meta") or {}).get("resume_point"),
         )
 
     def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:
