@@ -149,6 +149,8 @@ class StoredRun:
         last_steps: the last stored step of each metric.
         resumes: its ``meta.resumes`` so far.
         point: its ``meta.resume_point`` (where an interruption left it), if any.
+        claimed: a worker in this very process claimed it (``sacredlite worker`` resuming a
+            re-queued run): it is RUNNING because of that claim, not alive elsewhere.
     """
 
     run_id: RunId
@@ -158,6 +160,7 @@ class StoredRun:
     last_steps: dict[str, int]
     resumes: list[Any]
     point: dict[str, Any] | None = None
+    claimed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,7 +89,7 @@ def _refuse_live(stored: StoredRun) -> None:
     from .events import RunStatus
     from .store.records import DEAD_AFTER
 
-    if stored.status != RunStatus.RUNNING.value or stored.alive_at is None:
+    if stored.status != RunStatus.RUNNING.value or stored.alive_at is None or stored.claimed:
         return
     age = datetime.now(timezone.utc).replace(tzinfo=None) - stored.alive_at
     if age < DEAD_AFTER:

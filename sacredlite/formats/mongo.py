@@ -106,6 +106,7 @@ from ._mongo_queue import QueuedRun as QueuedRun
 from ._mongo_queue import claim_next as claim_next
 from ._mongo_queue import fail_unrunnable as fail_unrunnable
 from ._mongo_queue import release as release
+from ._mongo_queue import requeue_dead as requeue_dead
 from ._mongo_read import ARTIFACTS as ARTIFACTS
 from ._mongo_read import SOURCES as SOURCES
 from ._mongo_read import artifact_files as artifact_files
@@ -202,6 +203,7 @@ __all__ = [
     "read_metric",
     "redact_url",
     "release",
+    "requeue_dead",
     "retrying",
     "run_document",
     "safe_keys",

@@ -330,7 +330,9 @@ class MongoObserver(RunObserver):
     def stored_run(self, run_id: Any) -> StoredRun | None:
         """Return what is stored of run *run_id* (to resume it), or ``None``."""
         run_id = _run_id(run_id)
-        projection = {"status": 1, "heartbeat": 1, "start_time": 1, "config": 1, "meta": 1}
+        projection = {
+            "status": 1, "heartbeat": 1, "start_time": 1, "config": 1, "meta": 1, "worker": 1
+        }  # fmt: skip
         doc = guard(lambda: self.runs.find_one({"_id": run_id}, projection), *self._where())
         if doc is None:
             return None
@@ -348,6 +350,7 @@ class MongoObserver(RunObserver):
             last_steps={k: int(last) for k, (_, _, last) in tails.items() if last is not None},
             resumes=list((doc.get("meta") or {}).get("resumes") or []),
             point=(doc.get("meta") or {}).get("resume_point"),
+            claimed=_claimed_here(doc.get("worker")),
         )
 
     def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -493,6 +496,17 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
+
+
+def _claimed_here(worker: Any) -> bool:
+    """Whether a run's ``worker`` claim was made by this process."""
+    import socket
+
+    return (
+        isinstance(worker, dict)
+        and worker.get("host") == socket.gethostname()
+        and worker.get("pid") == os.getpid()
+    )
 
 
 def _run_id(run_id: Any) -> Any:
