@@ -213,12 +213,14 @@ def resume_entry(run: Run, stored: StoredRun) -> dict[str, Any]:
     """Return the ``meta.resumes`` entry of this resume: when, where, how, from what
     (``argv``: the command line of the resuming process; ``resume_point``: the stored
     ``meta.resume_point`` this resume continues from, if the run recorded one)."""
+    from .info.meta import redact_secrets
+
     return {
         "time": datetime.now(timezone.utc).replace(tzinfo=None),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "command": run.meta_info.get("command"),
-        "argv": list(sys.argv),
+        "argv": redact_secrets(list(sys.argv)),  # no password of a -m URL is stored
         "previous_status": stored.status,
         "resume_point": stored.point,
     }

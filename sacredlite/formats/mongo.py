@@ -73,8 +73,12 @@ Sacred). Artifacts: ``artifact://<runs>/<run id>/<name>`` with ``contentType`` a
 ``metadata``.
 
 URLs: Sacred's ``-m`` grammar (``[host:port:]db_name[.collection[:run_id]][!priority]``)
-or a ``mongodb://`` URL (:func:`parse_mongo_option`); no message ever shows a password
-(:func:`redact_url`).
+or a ``mongodb://`` URL (:func:`parse_mongo_option`), replica sets and write concerns
+included (``mongodb://h1,h2,h3/my_db?replicaSet=rs0&w=majority``); no message ever shows a
+password (:func:`redact_url`). Every write is safe to apply twice (a metric batch carries a
+token, a start is an upsert on retry, updates ``$set`` whole values, a re-queue and a claim
+are conditional), so pymongo's retryable writes (on by default) never store anything twice
+after a failover.
 """
 
 from __future__ import annotations
@@ -134,6 +138,7 @@ from ._mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from ._mongo_url import parse_mongo_option as parse_mongo_option
 from ._mongo_url import redact_url as redact_url
 from ._mongo_url import split_credentials as split_credentials
+from ._mongo_url import url_options as url_options
 from ._mongo_values import bson_value as bson_value
 from ._mongo_values import force_bson_encodeable as force_bson_encodeable
 from ._mongo_values import force_valid_bson_key as force_valid_bson_key
@@ -213,5 +218,6 @@ __all__ = [
     "stored",
     "summary",
     "to_record",
+    "url_options",
     "with_diffs",
 ]

@@ -62,6 +62,7 @@ from ..formats.mongo import (
     redact_url,
     run_document,
     stored,
+    url_options,
 )
 from ..formats.mongo import force_bson_encodeable as force_bson_encodeable
 from ..formats.mongo import force_valid_bson_key as force_valid_bson_key
@@ -112,7 +113,11 @@ class MongoObserver(RunObserver):
             before leaving the rest in the spool (default
             ``SETTINGS.DEFAULT_JOIN_TIMEOUT``, read when the run starts).
         **client_kwargs: passed to ``pymongo.MongoClient``; ``serverSelectionTimeoutMS``
-            defaults to 5000 so an unreachable server is reported within seconds.
+            defaults to 5000 so an unreachable server is reported within seconds. A write
+            concern is one of them (``w="majority"``, ``wtimeoutMS=...``), or an option of
+            *url* (``mongodb://h1,h2,h3/db?replicaSet=rs0&w=majority``). Retryable writes
+            stay on (pymongo's default): every write is safe to retry; turning them off
+            (``retryWrites=false``) warns.
 
     Raises:
         ValueError: *client* is not a ``pymongo.MongoClient``, or both *client* and *url*,
@@ -163,6 +168,7 @@ class MongoObserver(RunObserver):
             client_kwargs.setdefault("serverSelectionTimeoutMS", 5000)
             client_kwargs.setdefault("connectTimeoutMS", 5000)
             hosts = describe_hosts(url)
+            _warn_if_retries_off(url, client_kwargs)
             # looked up at call time, so a test may substitute the client class
             client = pymongo.MongoClient(url, **client_kwargs)
             # our own client: closed when the observer goes (pymongo warns about unclosed ones)
@@ -496,6 +502,18 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
+
+
+def _warn_if_retries_off(url: str | None, client_kwargs: dict[str, Any]) -> None:
+    """Warn when retryable writes are turned off (a failover then fails writes)."""
+    option = url_options(url).get("retrywrites", "")
+    if option.lower() == "false" or client_kwargs.get("retryWrites") is False:
+        warnings.warn(
+            f"MongoObserver for {describe_hosts(url)}: retryWrites=false means a write caught "
+            "by a replica-set failover fails instead of being retried; sacredlite's writes "
+            "are safe to retry, so leave retryWrites on.",
+            stacklevel=3,
+        )
 
 
 def _claimed_here(worker: Any) -> bool:
