@@ -33,8 +33,8 @@ def _program_name(ex: Experiment, program_name: str | None) -> str:
 RESUME_FLAG = "--resume"
 """sacredlite's own flag (not a Sacred option: it is never stored in ``meta.options``)."""
 _RESUME_USAGE = (
-    f"  {RESUME_FLAG + '=ID':28}  Continue the stored run ID under its own id (same config;\n"
-    f"  {'':28}  metrics, output and meta.resumes continue).\n"
+    f"  {RESUME_FLAG + '=ID':28}  Continue the stored run ID under its own id:\n"
+    f"  {'':28}  the same config; metrics and output are appended.\n"
 )
 
 
@@ -45,7 +45,7 @@ def _usage(ex: Experiment, program_name: str) -> str:
     options = [*gather_command_line_options(), *ex.additional_cli_options]
     usage = format_usage(program_name, ex.doc, dict(ex.gather_commands()), options)
     # sacredlite's --resume after Sacred's options (one home: the usage docopt parses)
-    return usage.replace("\n\nArguments:\n", "\n" + _RESUME_USAGE + "\nArguments:\n", 1)
+    return usage.replace("\n\n\nArguments:\n", "\n" + _RESUME_USAGE + "\n\nArguments:\n", 1)
 
 
 def usage_text(ex: Experiment, program_name: str | None = None) -> str:

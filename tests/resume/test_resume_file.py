@@ -210,3 +210,14 @@ def test_interrupted_run_records_a_resume_point(project: Path) -> None:
     run = _run_json(project)
     assert run["status"] == "COMPLETED" and "resume_point" not in run["meta"]
     assert read_metrics(project / "runs" / "1")["t"]["steps"] == [0, 1, 2, 3]
+
+
+def test_help_lists_resume_and_options_stay_sacreds(project: Path) -> None:
+    """--help lists --resume after Sacred's options; a run without it stores Sacred's
+    option keys only."""
+    shown = run_counter(project, "--help")
+    assert shown.returncode == 0
+    assert "  --resume=ID  " in shown.stdout
+    assert shown.stdout.index("--unobserved") < shown.stdout.index("--resume=ID")
+    run_counter(project, "-F", "runs", "with", "fail_at=-1")
+    assert not any("resume" in key for key in _run_json(project)["meta"]["options"])
