@@ -178,8 +178,16 @@ def test_resume_past_the_live_metrics_bound(tmp_path: Path) -> None:
     assert not (tmp_path / "runs" / "1" / "metrics.jsonl").exists()
 
 
-def test_interrupted_run_records_a_resume_point(project: Path) -> None:
-    """SIGTERM stores the run INTERRUPTED with meta.resume_point; the resume clears it."""
+@pytest.mark.parametrize(
+    ("signal_number", "env"),
+    [(signal.SIGTERM, {}), (signal.SIGUSR1, {"SLURM_JOB_ID": "4242"})],
+    ids=["SIGTERM", "SIGUSR1-under-slurm"],
+)
+def test_interrupted_run_records_a_resume_point(
+    project: Path, signal_number: int, env: dict[str, str]
+) -> None:
+    """SIGTERM (and SIGUSR1 under Slurm) stores the run INTERRUPTED with
+    meta.resume_point; the resume moves it into its meta.resumes entry."""
     (project / "slow.py").write_text(
         "from sacredlite import Experiment\nimport time\nex = Experiment('slow')\n"
         "@ex.automain\ndef main(_run):\n"
@@ -188,20 +196,21 @@ def test_interrupted_run_records_a_resume_point(project: Path) -> None:
         "        time.sleep(0.2 if _run.resumed or i < 1 else 60)\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "slow.py", "-F", "runs"], cwd=project, env=THIS_CHECKOUT,
+        [sys.executable, "slow.py", "-F", "runs"], cwd=project, env={**THIS_CHECKOUT, **env},
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while read_metrics(project / "runs" / "1").get("t", {}).get("steps") != [0, 1]:
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal_number)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert proc.returncode == 128 + signal_number, err
     run = _run_json(project)
     assert run["status"] == "INTERRUPTED"
     point = run["meta"]["resume_point"]
-    assert point["reason"] == "SIGTERM" and point["last_steps"] == {"t": 1}
+    name = signal.Signals(signal_number).name
+    assert point["reason"] == name and point["last_steps"] == {"t": 1}
     resumed = subprocess.run(
         [sys.executable, "slow.py", "-F", "runs", "--resume", "1"],
         cwd=project, env=THIS_CHECKOUT, capture_output=True, text=True, timeout=60,
@@ -209,6 +218,7 @@ def test_interrupted_run_records_a_resume_point(project: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     run = _run_json(project)
     assert run["status"] == "COMPLETED" and "resume_point" not in run["meta"]
+    assert run["meta"]["resumes"][0]["resume_point"]["reason"] == name
     assert read_metrics(project / "runs" / "1")["t"]["steps"] == [0, 1, 2, 3]
 
 
