@@ -580,7 +580,8 @@ def create_run_for(
         from .resume import check_named_configs, find_stored_run, resume_updates
 
         resume_observers = _observers_of(experiment, all_options)
-        stored = find_stored_run(resume_observers, resume)
+        force = bool(all_options.get("--force", False))
+        stored = find_stored_run(resume_observers, resume, force=force)
         check_named_configs(experiment, command_name, stored, named_configs, resume_observers)
         config_updates_for_run = resume_updates(stored, config_updates)
     else:

@@ -5,7 +5,8 @@ What a resume does, in order (:func:`prepare_resume`, called while the run is cr
 1. Every observer of the run that can resume (it defines ``stored_run``: file storage and
    MongoDB) is asked for the stored run. An id none of them holds, or that one of them
    lacks, is refused; so is a run still RUNNING whose last sign of life (heartbeat, else
-   start) is newer than :data:`~sacredlite.store.records.DEAD_AFTER`.
+   start) is newer than :data:`~sacredlite.store.records.DEAD_AFTER`, unless ``-f/--force``
+   says its process is gone.
 2. The stored config (``seed`` included) becomes the run's updates, so ``--resume ID``
    alone rebuilds the config as it was; ``with`` updates go on top and named configs are
    evaluated too: any that sets a value other than the stored one is refused, naming
@@ -57,8 +58,14 @@ def _resumable(observers: Sequence[Any]) -> list[Any]:
     return [o for o in observers if callable(getattr(o, "stored_run", None))]
 
 
-def find_stored_run(observers: Sequence[Any], run_id: Any) -> StoredRun:
+def find_stored_run(observers: Sequence[Any], run_id: Any, force: bool = False) -> StoredRun:
     """Return the stored run *run_id* from the observers that can resume it.
+
+    Args:
+        observers: the run's observers.
+        run_id: the id to resume.
+        force: resume a RUNNING run even if its heartbeat is fresh (``-f``: the user
+            knows its process is gone, e.g. killed a moment ago).
 
     Raises:
         ResumeError: no observer can resume, one of them lacks the run, or the run is
@@ -80,7 +87,8 @@ def find_stored_run(observers: Sequence[Any], run_id: Any) -> StoredRun:
             )
         found = found or stored
     assert found is not None  # noqa: S101 - able is not empty
-    _refuse_live(found)
+    if not force:
+        _refuse_live(found)
     result: StoredRun = found
     return result
 
@@ -96,7 +104,8 @@ def _refuse_live(stored: StoredRun) -> None:
         raise ResumeError(
             f"--resume {stored.run_id}: the run is RUNNING, its last heartbeat is "
             f"{max(age.total_seconds(), 0):.0f} s old; a run is resumed only when it ended or "
-            f"its heartbeat is over {DEAD_AFTER.total_seconds():.0f} s old (stop it first)."
+            f"its heartbeat is over {DEAD_AFTER.total_seconds():.0f} s old. Stop it first, "
+            "or add -f/--force if its process is gone."
         )
 
 

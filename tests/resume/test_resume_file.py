@@ -121,6 +121,14 @@ def test_a_live_run_is_refused_and_a_dead_one_resumed(project: Path) -> None:
     run_file = project / "runs" / "1" / "run.json"
     run = json.loads(run_file.read_text())
     assert run["status"] == "RUNNING"
+    saved = run_file.read_text()
+    forced = subprocess.run(
+        [sys.executable, "sleeper.py", "-F", "runs", "--resume", "1", "-f"],
+        cwd=project, env=THIS_CHECKOUT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert forced.returncode == 0, forced.stderr  # -f: the user knows the process is gone
+    assert read_metrics(project / "runs" / "1")["t"]["steps"] == [0, 1, 2]
+    run_file.write_text(saved)  # back to the killed state, to see the heartbeat rule
     stale = datetime.fromisoformat(run["heartbeat"]) - timedelta(minutes=10)
     run["heartbeat"] = stale.isoformat()  # as a heartbeat looks ten minutes after a kill
     run_file.write_text(json.dumps(run))
