@@ -81,3 +81,40 @@ def test_unknown_id_in_mongo_is_refused(mongo_server, mongo_db_name) -> None:
     ex.main(lambda: None)
     with pytest.raises(ResumeError, match="holds no run with id '3'"):
         ex.run(options={"--mongo_db": f"{mongo_server.url}/{mongo_db_name}"}, resume="3")
+
+
+def test_signal_records_resume_point_in_mongo(tmp_path: Path, mongo_server, mongo_db_name):
+    """A SIGTERM mid-run stores INTERRUPTED with meta.resume_point; the resume continues
+    the steps and keeps the point in its meta.resumes entry."""
+    import os
+    import signal
+
+    from sacredlite.run import SignalInterrupt
+
+    ex = Experiment("signalled", interactive=True)
+
+    @ex.main
+    def main(_run):
+        for step in range(_run.last_steps.get("x", -1) + 1, 5):
+            _run.log_scalar("x", step)
+            if step == 2 and not _run.resumed:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    url = f"{mongo_server.url}/{mongo_db_name}"
+    with pytest.raises(SignalInterrupt):
+        ex.run(options={"--mongo_db": url})
+    client = mongo_server.client()
+    try:
+        db = client[mongo_db_name]
+        doc = db.runs.find_one({"_id": 1})
+        assert doc["status"] == "INTERRUPTED"
+        assert doc["meta"]["resume_point"]["reason"] == "SIGTERM"
+        assert doc["meta"]["resume_point"]["last_steps"] == {"x": 2}
+        run = ex.run(options={"--mongo_db": url}, resume=1)
+        assert run.status == "COMPLETED" and run.last_steps == {"x": 2}
+        doc = db.runs.find_one({"_id": 1})
+        assert "resume_point" not in doc["meta"] and "stop_time" in doc
+        assert doc["meta"]["resumes"][0]["resume_point"]["reason"] == "SIGTERM"
+        assert read_metric(db, 1, "x")["steps"] == [0, 1, 2, 3, 4]
+    finally:
+        client.close()
