@@ -118,3 +118,33 @@ def test_signal_records_resume_point_in_mongo(tmp_path: Path, mongo_server, mong
         assert read_metric(db, 1, "x")["steps"] == [0, 1, 2, 3, 4]
     finally:
         client.close()
+
+
+def test_queued_mongo_observer_resumes(tmp_path: Path, mongo_server, mongo_db_name) -> None:
+    """Sacred's QueuedMongoObserver (a QueueObserver around a MongoObserver) resumes too."""
+    from sacredlite.observers.mongo import QueuedMongoObserver
+
+    ex = Experiment("queued_resume", interactive=True)
+
+    @ex.main
+    def main(_run):
+        for step in range(_run.last_steps.get("x", -1) + 1, 3 + 3 * _run.resumed):
+            _run.log_scalar("x", step)
+
+    def observer() -> QueuedMongoObserver:
+        return QueuedMongoObserver(
+            interval=0.1, url=mongo_server.url, db_name=mongo_db_name, spool_dir=tmp_path / "spool"
+        )
+
+    ex.observers.append(observer())
+    first = ex.run()
+    ex.observers[:] = [observer()]
+    second = ex.run(resume=first._id)
+    assert second.status == "COMPLETED" and second._id == first._id
+    client = mongo_server.client()
+    try:
+        db = client[mongo_db_name]
+        assert read_metric(db, first._id, "x")["steps"] == list(range(6))
+        assert len(db.runs.find_one({"_id": first._id})["meta"]["resumes"]) == 1
+    finally:
+        client.close()
