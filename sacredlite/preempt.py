@@ -53,10 +53,13 @@ class ResumableRun:
 
     def __call__(self) -> dict[str, Any]:
         """Run the script's command line; return the run's id, status and result."""
+        import sys
+
         from .worker import load_experiment
 
         self._experiment = load_experiment(self.script, purpose="a submitit job")
-        run = self._experiment.run_commandline(self.argv())
+        sys.argv = self.argv()  # the job's process runs this command line (meta.resumes)
+        run = self._experiment.run_commandline(sys.argv)
         if run is None:
             return {"run_id": None, "status": None, "result": None}
         return {"run_id": run._id, "status": str(run.status), "result": run.result}

@@ -65,6 +65,7 @@ def test_preempted_job_resumes_the_same_run(tmp_path: Path) -> None:
     assert run["status"] == "COMPLETED" and run["result"] == 8
     [resume] = run["meta"]["resumes"]
     assert resume["previous_status"] == "INTERRUPTED"
+    assert resume["argv"] == [str(script), "-F", str(runs), "-C", "sys", "--resume", "1"]
     point = resume["resume_point"]
     assert point["reason"] == "preempted"
     steps = read_metrics(runs / "1")["loss"]["steps"]
