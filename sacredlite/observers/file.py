@@ -174,6 +174,7 @@ class FileStorageObserver(RunObserver):
         self._metrics: MetricsWriter | None = None
         self._cout: CoutFile | None = None
         self._cout_prefix = ""  # a resumed run's earlier output, before this run's
+        self._read_for_resume: tuple[str, dict[str, Any]] | None = None  # (dir, metrics)
         self._warn = Warner("FileStorageObserver")
         check_basedir(self.basedir)
         if self.template is not None:
@@ -358,12 +359,14 @@ class FileStorageObserver(RunObserver):
         entry, config = read_run(run_dir)
         alive = entry.get("heartbeat") or entry.get("start_time")
         meta = entry.get("meta") or {}
+        metrics = read_metrics(run_dir)
+        self._read_for_resume = (run_dir, metrics)  # resumed_event continues these
         return StoredRun(
             run_id=str(run_id),
             status=str(entry.get("status")),
             alive_at=datetime.fromisoformat(alive) if isinstance(alive, str) else None,
             config=config,
-            last_steps=last_steps(read_metrics(run_dir)),
+            last_steps=last_steps(metrics),
             resumes=list(meta.get("resumes") or []),
             point=meta.get("resume_point"),
         )
@@ -383,9 +386,13 @@ class FileStorageObserver(RunObserver):
         self.dir, self.config, self.info = run_dir, config, {}
         self._warn = Warner("FileStorageObserver")
         self._run_json = RunJsonEncoder(STATIC_RUN_KEYS)
-        finalize_metrics(run_dir)  # a killed run's side file first
+        folded = finalize_metrics(run_dir)  # a killed run's side file first
+        cached, self._read_for_resume = self._read_for_resume, None
+        metrics = cached[1] if cached and cached[0] == run_dir else read_metrics(run_dir)
+        if folded:  # the same points, now all in metrics.json
+            metrics = read_metrics(run_dir)
         self._metrics = MetricsWriter(run_dir)
-        self._metrics.continue_from(read_metrics(run_dir))
+        self._metrics.continue_from(metrics)
         self._cout = CoutFile(os.path.join(run_dir, COUT_FILE))
         self._cout_prefix = self._cout.resume()
         for key in ("stop_time", "fail_trace", "result"):
