@@ -5,6 +5,10 @@ A claim is one ``find_one_and_update`` (QUEUED -> RUNNING, recording ``worker: {
 claimed}`` and dropping an earlier ``worker_error``), so any number of workers never claim
 one run twice. Runs with a higher ``meta.priority`` go first, then the lowest ``_id``.
 
+A resume (:func:`claim_resume`) is one conditional ``update_one`` too: it applies only while
+the run's status and heartbeat are still those the resuming process read, so of two
+processes resuming one run at once, one continues it and the other is refused.
+
 A re-queue (:func:`requeue_dead`) is one conditional ``update_one`` per run (RUNNING with
 the very heartbeat that was found stale, never re-queued before -> QUEUED, recording
 ``meta.requeued: {time, heartbeat, worker, by}``), so of several workers that find the same
@@ -21,7 +25,14 @@ from typing import Any
 
 from ..events import RunStatus
 
-__all__ = ["QueuedRun", "claim_next", "fail_unrunnable", "release", "requeue_dead"]
+__all__ = [
+    "QueuedRun",
+    "claim_next",
+    "claim_resume",
+    "fail_unrunnable",
+    "release",
+    "requeue_dead",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +186,16 @@ def requeue_dead(runs: Any, older_than: timedelta) -> list[dict[str, Any]]:
         if result.modified_count:
             done.append({"_id": doc["_id"], "heartbeat": beat, "worker": worker})
     return done
+
+
+def claim_resume(
+    runs: Any, seen: dict[str, Any], fields: dict[str, Any], unset: tuple[str, ...]
+) -> bool:
+    """``$set`` *fields* and ``$unset`` *unset* in the run document *seen* (as read by the
+    resuming process) only if its status and heartbeat are unchanged; return whether it
+    was applied (``False``: another process resumed or changed the run meanwhile)."""
+    update: dict[str, Any] = {"$set": fields}
+    if unset:
+        update["$unset"] = dict.fromkeys(unset, "")
+    query = {"_id": seen["_id"], "status": seen.get("status"), "heartbeat": seen.get("heartbeat")}
+    return bool(runs.update_one(query, update).modified_count)

@@ -108,6 +108,7 @@ from ._mongo_overflow import OutputTail as OutputTail
 from ._mongo_overflow import ms_datetimes as ms_datetimes
 from ._mongo_queue import QueuedRun as QueuedRun
 from ._mongo_queue import claim_next as claim_next
+from ._mongo_queue import claim_resume as claim_resume
 from ._mongo_queue import fail_unrunnable as fail_unrunnable
 from ._mongo_queue import release as release
 from ._mongo_queue import requeue_dead as requeue_dead
@@ -184,6 +185,7 @@ __all__ = [
     "artifact_files",
     "bson_value",
     "claim_next",
+    "claim_resume",
     "delete_run",
     "describe",
     "describe_access_error",

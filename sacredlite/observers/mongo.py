@@ -261,6 +261,7 @@ class MongoObserver(RunObserver):
         self._sync_target = sync_target or hosts
         self._queue_options: dict[str, Any] | None = None
         self._run: MongoRun | None = None
+        self._seen_for_resume: dict[str, Any] | None = None
         self.overwrite: dict[str, Any] | None = None
         if overwrite is not None:
             found = guard(lambda: self.runs.find_one({"_id": int(overwrite)}), hosts, self.db_name)
@@ -342,6 +343,8 @@ class MongoObserver(RunObserver):
         doc = guard(lambda: self.runs.find_one({"_id": run_id}, projection), *self._where())
         if doc is None:
             return None
+        # the resume applies only while the run is still as seen here (claim_resume)
+        self._seen_for_resume = {k: doc.get(k) for k in ("_id", "status", "heartbeat")}
         tails = {}
         if self.metrics is not None:
             tails = guard(
@@ -370,7 +373,10 @@ class MongoObserver(RunObserver):
         """Continue the stored run *_id* in its document: RUNNING again, ``meta.resumes``
         extended by *resume*, metrics and output continued."""
         run = MongoRun(self._target, self._settings(), _run_id(_id))
-        run.resume(start_time, resume)
+        seen, self._seen_for_resume = self._seen_for_resume, None
+        if seen is not None and seen["_id"] != run.run_id:
+            seen = None
+        run.resume(start_time, resume, seen)
         self._run = run
         return run.run_id
 

@@ -32,6 +32,7 @@ from ..formats.mongo import (
     StoreFile,
     Target,
     apply_set,
+    claim_resume,
     experiment_files,
     known_reachable,
     metric_tails,
@@ -203,9 +204,18 @@ class MongoRun:
             self.metrics.load(self.target.metrics, self.run_id)
         self.entry = {"_id": self.run_id, **start.doc}
 
-    def resume(self, start_time: Any, resume: dict[str, Any]) -> None:
+    def resume(
+        self, start_time: Any, resume: dict[str, Any], seen: dict[str, Any] | None = None
+    ) -> None:
         """Continue the stored run: RUNNING again, ``meta.resumes`` extended by *resume*,
         metrics and output continued where they stopped (nothing stored is rewritten).
+
+        Args:
+            start_time: the resumed run's start (its first heartbeat).
+            resume: its ``meta.resumes`` entry.
+            seen: ``_id``, ``status`` and ``heartbeat`` as the resuming process checked
+                them; the resume applies only while they are unchanged (default: as read
+                now).
 
         Raises:
             ObserverError: the database cannot be reached or holds no such run.
@@ -243,7 +253,14 @@ class MongoRun:
         unset = ("stop_time", "fail_trace", "result", "meta.resume_point")
         op = storable(SetFields(fields, unset), self.warn)
         assert isinstance(op, SetFields)  # noqa: S101
-        self._store_start([op])
+        expected = seen or doc
+        if not guard(
+            lambda: claim_resume(target.runs, expected, op.fields, op.unset), hosts, db_name
+        ):
+            raise ObserverError(
+                f"Run {self.run_id!r} changed while this process resumed it (another process "
+                "resumed it first?): nothing was written; check its status."
+            )
         self.entry = doc
         apply_set(self.entry, op.fields, op.unset)
 

@@ -148,3 +148,46 @@ def test_queued_mongo_observer_resumes(tmp_path: Path, mongo_server, mongo_db_na
         assert len(db.runs.find_one({"_id": first._id})["meta"]["resumes"]) == 1
     finally:
         client.close()
+
+
+def test_two_processes_resuming_one_run_one_wins(tmp_path: Path, mongo_server, mongo_db_name):
+    """Two processes resume the same run at once: one continues it, the other is refused
+    (the resume is a conditional update; a later one sees it RUNNING), and the run is
+    resumed once."""
+    import subprocess
+    import sys
+
+    from checkout import THIS_CHECKOUT
+
+    (tmp_path / "resumer.py").write_text(
+        "import time\nfrom sacredlite import Experiment\nex = Experiment('resumer')\n"
+        "@ex.automain\ndef main(_run):\n"
+        "    if not _run.resumed:\n        _run.log_scalar('x', 0)\n        raise ValueError\n"
+        "    for step in range(_run.last_steps['x'] + 1, 3):\n"
+        "        _run.log_scalar('x', step)\n        time.sleep(0.5)\n"
+    )
+    url = f"{mongo_server.url}/{mongo_db_name}"
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "resumer.py", "-m", url, *args], cwd=tmp_path, env=THIS_CHECKOUT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = start()
+    first.communicate(timeout=60)
+    assert first.returncode == 1
+    both = [start("--resume", "1") for _ in range(2)]
+    results = [(p.communicate(timeout=60)[1], p.returncode) for p in both]
+    results = [(code, err) for err, code in results]
+    assert sorted(code for code, _ in results) == [0, 1], results
+    refused = next(err for code, err in results if code == 1)
+    assert "changed while this process resumed it" in refused or "the run is RUNNING" in refused
+    client = mongo_server.client()
+    try:
+        db = client[mongo_db_name]
+        doc = db.runs.find_one({"_id": 1})
+        assert doc["status"] == "COMPLETED" and len(doc["meta"]["resumes"]) == 1
+        assert read_metric(db, 1, "x")["steps"] == [0, 1, 2]
+    finally:
+        client.close()
