@@ -37,7 +37,8 @@ and Incense read it unchanged:
   ``sacredlite.output_collection`` once output overflows; ``sacredlite.spool_key`` on a
   run that started while the database was away (a replay finds the id it got).
 
-Resume (beyond Sacred, ``--resume ID``): the same run document is updated (``$set`` status
+Resume (beyond Sacred, ``--resume ID``): the same run document is updated, conditionally
+on the status and heartbeat the resuming process checked (:func:`claim_resume`; ``$set`` status
 RUNNING and ``heartbeat``, ``meta.resumes`` extended with ``{time, host, pid, command,
 argv, previous_status, resume_point}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
 ``meta.resume_point``); metric documents and their overflow parts are continued
