@@ -15,6 +15,7 @@ How an error is shown on the command line lives in :mod:`sacredlite.error_text`:
     │   ├── NamedConfigNotFoundError      unknown named config
     │   └── SignatureError (+TypeError)   arguments that do not fit a captured function
     ├── ObserverError                     an observer cannot be attached or cannot start
+    ├── ResumeError                       ``--resume ID``: unknown id, live run, other config
     └── CommandLineError (+ValueError)    bad flags or flag values
     SacredInterrupt (Exception)           ends a run as interrupted; subclasses set STATUS
     └── TimeoutInterrupt                  STATUS = RunStatus.TIMEOUT.value
@@ -407,6 +408,13 @@ class ObserverError(SacredliteError):
     """An observer cannot be attached, or an observer error that must not fail the run."""
 
     __module__ = _SACRED_MODULE
+
+
+class ResumeError(SacredliteError):
+    """A run cannot be resumed: its id is unknown, it is still running, or the config
+    asked for differs from the stored one (shown as one line, no traceback)."""
+
+    print_traceback = False
 
 
 class CommandLineError(SacredliteError, ValueError):

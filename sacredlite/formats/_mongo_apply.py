@@ -152,7 +152,10 @@ class Executor:
             case StartRun():
                 self._start(op)
             case SetFields():
-                self.target.runs.update_one({"_id": self.run_id}, {"$set": op.fields})
+                update: dict[str, Any] = {"$set": op.fields}
+                if op.unset:
+                    update["$unset"] = dict.fromkeys(op.unset, "")
+                self.target.runs.update_one({"_id": self.run_id}, update)
             case StoreFile():
                 self._file(op)
             case NewMetric():

@@ -64,10 +64,12 @@ class StartRun:
 
 @dataclass(frozen=True, slots=True)
 class SetFields:
-    """``$set`` *fields* (keys may be dotted paths) in the run document."""
+    """``$set`` *fields* (keys may be dotted paths) in the run document, and ``$unset``
+    the paths in *unset* (a resumed run loses its ``stop_time``, ...)."""
 
     KIND: ClassVar[str] = "set"
     fields: dict[str, Any]
+    unset: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,15 @@ class MetricSeries:
             return {**info, "metrics": have + [r for r in self.refs if r not in have]}
         return {**info, "metrics": list(self.refs)}
 
+    def continue_from(self, tails: Mapping[str, Any]) -> None:
+        """Continue a resumed run's series: *tails* is :func:`~._mongo_read.metric_tails`."""
+        for name, (metric_id, count, _) in tails.items():
+            self._ids[name] = metric_id
+            self._counts[name] = int(count)
+            ref = {"name": name, "id": str(metric_id)}
+            if ref not in self.refs:
+                self.refs.append(ref)
+
     def load(self, metrics: Any, run_id: Any) -> None:
         """Continue the series stored for *run_id* (a run that is overwritten)."""
         for found in metrics.find({"run_id": run_id}, {"name": 1, "steps": 1}):
@@ -150,6 +159,12 @@ class OutputTail:
         self._tail = ""  # its last part, stored in captured_out
         self._start = 0  # characters before the tail, stored in chunks
         self._seq = 0  # the next chunk's number
+
+    def continue_from(self, whole: str, tail: str, start: int, chunks: int) -> None:
+        """Continue a resumed run's output: *whole* is all of it (:func:`read_captured_out`),
+        *tail* the run document's ``captured_out``, *start* its
+        ``sacredlite.captured_out_start`` and *chunks* the number of chunk documents."""
+        self._text, self._tail, self._start, self._seq = whole, tail, start, chunks
 
     def update(self, text: str, collection: str) -> tuple[list[Op], dict[str, Any]]:
         """Return the operations and run-document fields that store *text*.

@@ -130,3 +130,23 @@ def read_metric(
             for key in series:
                 series[key].extend(part.get(key, []))
     return series
+
+
+def metric_tails(db: Any, run_id: Any, metrics_collection: str = "metrics") -> dict[str, Any]:
+    """Return ``{name: (metric document id, points stored, last step or None)}`` of a run's
+    metrics, overflow parts counted (what a resumed run continues)."""
+    overflow = db[Collections(metrics=metrics_collection).overflow]
+    tails: dict[str, Any] = {}
+    for main in db[metrics_collection].find(
+        {"run_id": run_id}, {"name": 1, "steps": 1, "sacredlite_parts": 1}
+    ):
+        steps = list(main.get("steps") or [])
+        count, last = len(steps), (steps[-1] if steps else None)
+        if main.get("sacredlite_parts"):
+            parts = overflow.find({"_id.metric_id": main["_id"]}, {"steps": 1})
+            for part in sorted(parts, key=lambda p: p["_id"]["part"]):
+                more = part.get("steps") or []
+                count += len(more)
+                last = more[-1] if more else last
+        tails[str(main["name"])] = (main["_id"], count, last)
+    return tails

@@ -196,8 +196,16 @@ def experiment_files(doc: dict[str, Any]) -> list[StoreFile]:
     return ops
 
 
-def apply_set(entry: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Apply a ``$set`` of *fields* (keys may be dotted paths) to a local copy *entry*."""
+def apply_set(entry: dict[str, Any], fields: dict[str, Any], unset: Any = ()) -> None:
+    """Apply a ``$set`` of *fields* and an ``$unset`` of *unset* (keys may be dotted
+    paths) to a local copy *entry*."""
+    for path in unset:
+        *parents, key = path.split(".")
+        target: Any = entry
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target.pop(key, None)
     for path, value in fields.items():
         *parents, key = path.split(".")
         target = entry

@@ -79,6 +79,14 @@ the old file or the new one, never half of one.
     versions, continues only a missing ``metrics.json``.) :func:`finalize_metrics` folds a
     crashed run's side file into ``metrics.json``.
 
+Resume (sacredlite, ``--resume ID``): the run directory is reused. ``run.json`` gets
+``status`` RUNNING again, loses ``stop_time``, ``fail_trace`` and ``result``, and its
+``meta.resumes`` lists each resume (``{time, host, pid, command, argv,
+previous_status, resume_point}``); ``cout.txt`` is appended to; the metrics continue (a side file is
+folded into ``metrics.json`` first). An interrupted run that can be resumed records
+``meta.resume_point`` (``{time, host, reason, last_steps}``); ``meta.requeued`` is only
+written by MongoDB's queue.
+
 ``omniboard.json`` (sacredlite)
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
@@ -168,6 +176,7 @@ __all__ = [
     "flatten",
     "is_run_name",
     "iso_utc",
+    "last_steps",
     "json_data",
     "make_run_dir",
     "md5_file",
@@ -178,6 +187,7 @@ __all__ = [
     "parse_side_lines",
     "read_inside",
     "read_metrics",
+    "read_run",
     "report_file",
     "safe_join",
     "side_file_base",
@@ -214,6 +224,26 @@ def new_run_entry(
     if status is not RunStatus.QUEUED:
         entry.update(resources=[], artifacts=[], heartbeat=None)
     return entry
+
+
+def read_run(run_dir: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a run's parsed ``run.json`` and ``config.json`` (``{}`` when it has none),
+    e.g. to resume it. Both are read without following a link out of *run_dir*."""
+    entry = json.loads(read_inside(run_dir, RUN_FILE))
+    try:
+        config = json.loads(read_inside(run_dir, CONFIG_FILE))
+    except FileNotFoundError:
+        config = {}
+    return entry, config if isinstance(config, dict) else {}
+
+
+def last_steps(metrics: dict[str, Any]) -> dict[str, int]:
+    """Return the last step of each metric of :func:`read_metrics`' result."""
+    return {
+        name: int(series["steps"][-1])
+        for name, series in metrics.items()
+        if isinstance(series, dict) and series.get("steps")
+    }
 
 
 def write_text(path: str, text: str, atomic: bool = True) -> None:

@@ -37,6 +37,17 @@ and Incense read it unchanged:
   ``sacredlite.output_collection`` once output overflows; ``sacredlite.spool_key`` on a
   run that started while the database was away (a replay finds the id it got).
 
+Resume (beyond Sacred, ``--resume ID``): the same run document is updated, conditionally
+on the status and heartbeat the resuming process checked (:func:`claim_resume`; ``$set`` status
+RUNNING and ``heartbeat``, ``meta.resumes`` extended with ``{time, host, pid, command,
+argv, previous_status, resume_point}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
+``meta.resume_point``); metric documents and their overflow parts are continued
+(:func:`metric_tails` counts what is stored), and the output continues its chunks. An
+interrupted run that can be resumed records ``meta.resume_point`` (``{time, host, reason,
+last_steps}``). A RUNNING run whose worker died is put back to QUEUED once by ``sacredlite
+worker`` (:func:`requeue_dead`), recording ``meta.requeued`` (``{time, heartbeat, worker,
+by}``): the next claim resumes it under the same id.
+
 ``metrics``: one document per run and metric name, Sacred's ``{_id, run_id, name, steps,
 values, timestamps}``, extended with ``$push/$each``. Beyond Sacred: ``sacredlite_batches``
 (the last 1000 batch tokens, so a replayed batch is not stored twice) and
@@ -63,8 +74,12 @@ Sacred). Artifacts: ``artifact://<runs>/<run id>/<name>`` with ``contentType`` a
 ``metadata``.
 
 URLs: Sacred's ``-m`` grammar (``[host:port:]db_name[.collection[:run_id]][!priority]``)
-or a ``mongodb://`` URL (:func:`parse_mongo_option`); no message ever shows a password
-(:func:`redact_url`).
+or a ``mongodb://`` URL (:func:`parse_mongo_option`), replica sets and write concerns
+included (``mongodb://h1,h2,h3/my_db?replicaSet=rs0&w=majority``); no message ever shows a
+password (:func:`redact_url`). Every write is safe to apply twice (a metric batch carries a
+token, a start is an upsert on retry, updates ``$set`` whole values, a re-queue and a claim
+are conditional), so pymongo's retryable writes (on by default) never store anything twice
+after a failover.
 """
 
 from __future__ import annotations
@@ -94,12 +109,15 @@ from ._mongo_overflow import OutputTail as OutputTail
 from ._mongo_overflow import ms_datetimes as ms_datetimes
 from ._mongo_queue import QueuedRun as QueuedRun
 from ._mongo_queue import claim_next as claim_next
+from ._mongo_queue import claim_resume as claim_resume
 from ._mongo_queue import fail_unrunnable as fail_unrunnable
 from ._mongo_queue import release as release
+from ._mongo_queue import requeue_dead as requeue_dead
 from ._mongo_read import ARTIFACTS as ARTIFACTS
 from ._mongo_read import SOURCES as SOURCES
 from ._mongo_read import artifact_files as artifact_files
 from ._mongo_read import metric_names as metric_names
+from ._mongo_read import metric_tails as metric_tails
 from ._mongo_read import read_captured_out as read_captured_out
 from ._mongo_read import read_metric as read_metric
 from ._mongo_read import source_files as source_files
@@ -122,6 +140,7 @@ from ._mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from ._mongo_url import parse_mongo_option as parse_mongo_option
 from ._mongo_url import redact_url as redact_url
 from ._mongo_url import split_credentials as split_credentials
+from ._mongo_url import url_options as url_options
 from ._mongo_values import bson_value as bson_value
 from ._mongo_values import force_bson_encodeable as force_bson_encodeable
 from ._mongo_values import force_valid_bson_key as force_valid_bson_key
@@ -167,6 +186,7 @@ __all__ = [
     "artifact_files",
     "bson_value",
     "claim_next",
+    "claim_resume",
     "delete_run",
     "describe",
     "describe_access_error",
@@ -182,6 +202,7 @@ __all__ = [
     "known_reachable",
     "metric_column",
     "metric_names",
+    "metric_tails",
     "ms_datetimes",
     "new_warner",
     "parse_mongo_db_arg",
@@ -190,6 +211,7 @@ __all__ = [
     "read_metric",
     "redact_url",
     "release",
+    "requeue_dead",
     "retrying",
     "run_document",
     "safe_keys",
@@ -199,5 +221,6 @@ __all__ = [
     "stored",
     "summary",
     "to_record",
+    "url_options",
     "with_diffs",
 ]
