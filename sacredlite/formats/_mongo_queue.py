@@ -31,7 +31,8 @@ class QueuedRun:
         mainfile: its main file, relative to *base_dir*.
         experiment: the experiment's name.
         meta_info: the meta information the run is executed with: the recorded
-            ``comment`` and ``priority``, and ``queued_by: {host}``.
+            ``comment``, ``priority`` and ``sweep`` (``sacredlite sweep --via-queue``), and
+            ``queued_by: {host}``.
     """
 
     run_id: Any
@@ -47,7 +48,7 @@ class QueuedRun:
         """Read a claimed run document."""
         experiment = doc.get("experiment") or {}
         meta = doc.get("meta") or {}
-        meta_info = {k: meta[k] for k in ("comment", "priority") if k in meta}
+        meta_info = {k: meta[k] for k in ("comment", "priority", "sweep") if k in meta}
         meta_info["queued_by"] = {"host": (doc.get("host") or {}).get("hostname")}
         return cls(
             run_id=doc["_id"],

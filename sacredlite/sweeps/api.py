@@ -148,6 +148,7 @@ def sweep(
     mongo_url: str | None = None,
     runs_per_task: int | None = None,
     dry_run: bool = False,
+    via_queue: bool = False,
     progress: Callable[[Outcome], None] | None = None,
 ) -> SweepResult:
     """Run every point of a grid (or *samples* random points) times every seed.
@@ -179,6 +180,8 @@ def sweep(
         runs_per_task: runs one engine task carries (default: one; Slurm: an equal share
             per job).
         dry_run: plan only; the result lists the runs and has no outcomes.
+        via_queue: queue the runs in MongoDB (*mongo_url*) and start *jobs* (default 2)
+            ``sacredlite worker`` tasks on the engine to drain the queue.
         progress: called with each run's outcome as it arrives.
 
     .. versionadded:: 0.1
@@ -198,7 +201,13 @@ def sweep(
         mongo_url=mongo_url,
     )
     result = SweepResult(common.sweep_id, runs)
-    if not dry_run:
+    if via_queue and not dry_run:
+        from .queue import sweep_via_queue
+
+        if ex is not None:
+            remember(common.experiment, ex)
+        result.outcomes = sweep_via_queue(common, runs, executor, jobs, executor_options, progress)
+    elif not dry_run:
         result.outcomes = run_planned(
             common, runs, ex, executor, jobs, executor_options, runs_per_task, progress
         )
