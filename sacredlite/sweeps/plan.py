@@ -90,6 +90,21 @@ class SweepCommon:
     stores: tuple[tuple[str, str], ...] = ()
     trial: Any = None
 
+    def run_options(self, run: RunSpec) -> dict[str, Any]:
+        """Return the run's options as ``python script.py [COMMAND] with UPDATE... -F DIR``
+        records them (``meta.options``: the same keys as a command-line run)."""
+        from ..config.paths import iterate_flattened
+
+        updates = [*self.named_configs]
+        updates += [f"{key}={value!r}" for key, value in iterate_flattened(run.config_updates)]
+        return {
+            **self.options,
+            "COMMAND": self.command,
+            "UPDATE": updates,
+            "help": False,
+            "with": bool(updates),
+        }
+
     def meta(self, run: RunSpec) -> dict[str, Any]:
         """Return the run's ``meta.sweep`` entry (a trial's adds ``study`` and ``trial``)."""
         entry = {"id": self.sweep_id, "index": run.index, "point": run.point, "size": self.size}

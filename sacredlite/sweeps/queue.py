@@ -43,7 +43,7 @@ def queue_runs(common: SweepCommon, runs: list[RunSpec]) -> list[Outcome]:
                 config_updates=run.config_updates,
                 named_configs=common.named_configs,
                 meta_info={"sweep": common.meta(run)},
-                options={**common.options, "--queue": True},
+                options={**common.run_options(run), "--queue": True},
             )
         except Exception as exc:  # noqa: BLE001 - a run that cannot be queued fails alone
             queued.append(Outcome(run.index, None, NOT_RECORDED, _last_line(exc)))

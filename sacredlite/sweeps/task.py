@@ -141,7 +141,7 @@ def _run_one(ex: Any, common: SweepCommon, run: RunSpec) -> Outcome:
             config_updates=run.config_updates,
             named_configs=common.named_configs,
             meta_info=meta,
-            options=dict(common.options),
+            options=common.run_options(run),
         )
     except Exception as exc:  # noqa: BLE001 - a failing run fails alone
         started = ex.current_run

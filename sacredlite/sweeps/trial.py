@@ -185,7 +185,7 @@ def run_trial(ex: Any, common: SweepCommon, run: RunSpec, meta: dict[str, Any]) 
             config_updates=run.config_updates,
             named_configs=common.named_configs,
             meta_info=meta,
-            options=dict(common.options),
+            options=common.run_options(run),
         )
         error = None
     except Exception as exc:  # noqa: BLE001 - a failing trial fails alone
