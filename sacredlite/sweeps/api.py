@@ -10,7 +10,7 @@ from typing import Any
 from .driver import SweepResult, execute, runs_per_task
 from .plan import ExperimentRef, RunSpec, SweepCommon, build_runs, new_sweep_id, observer_options
 from .space import Distribution, SpaceError, parse_distribution, seed_values
-from .task import Outcome, remember
+from .task import Outcome, close_stores, remember
 
 __all__ = ["experiment_ref", "resolve_observers", "sweep"]
 
@@ -127,6 +127,7 @@ def run_planned(
         return execute(common, runs, engine.executor, size, progress)
     finally:
         engine.shutdown()
+        close_stores()
 
 
 def sweep(

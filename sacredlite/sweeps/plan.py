@@ -4,7 +4,8 @@ The plan is plain, picklable data: it travels to engine workers (processes, Slur
 Dask and Ray workers), which import the experiment by its script path and variable name
 (:class:`ExperimentRef`) and run each :class:`RunSpec` as an ordinary run.
 
-Each run stores ``meta.sweep = {"id", "index", "point", "size"}`` (an extra meta field
+Each run stores ``meta.sweep = {"id", "index", "point", "size"}`` (the point nested like
+config updates) (an extra meta field
 Sacred's readers ignore) and, once it has an id, the Omniboard tag ``sweep:<id>``, so the
 board and Omniboard group a sweep's runs.
 """
@@ -106,8 +107,15 @@ class SweepCommon:
         }
 
     def meta(self, run: RunSpec) -> dict[str, Any]:
-        """Return the run's ``meta.sweep`` entry (a trial's adds ``study`` and ``trial``)."""
-        entry = {"id": self.sweep_id, "index": run.index, "point": run.point, "size": self.size}
+        """Return the run's ``meta.sweep`` entry (a trial's adds ``study`` and ``trial``).
+
+        The point is nested (``{"model": {"width": 64}}``, as config updates are): MongoDB
+        keys cannot hold dots.
+        """
+        from ..config.paths import nest_dotted_keys
+
+        point = nest_dotted_keys(run.point)
+        entry = {"id": self.sweep_id, "index": run.index, "point": point, "size": self.size}
         if self.trial is not None:
             entry["study"] = self.trial.study
             entry["trial"] = self.trial.trial_number

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import SacredliteError
 from .driver import LOST
 from .plan import RunSpec, SweepCommon, sweep_tag
-from .task import NOT_RECORDED, Outcome, _last_line, _tag, load_experiment
+from .task import NOT_RECORDED, Outcome, _last_line, _tag, close_stores, load_experiment
 
 __all__ = ["drain_queue", "queue_runs", "sweep_via_queue"]
 
@@ -85,7 +85,10 @@ def sweep_via_queue(
     if mongo_url is None:
         raise SacredliteError("--via-queue queues the runs in MongoDB: give -m URL.")
     experiment = load_experiment(common.experiment).path
-    queued = queue_runs(common, runs)
+    try:
+        queued = queue_runs(common, runs)
+    finally:
+        close_stores()
     workers = jobs or 2
     engine = (
         open_engine(executor, workers, executor_options or {})

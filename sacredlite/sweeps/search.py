@@ -26,7 +26,7 @@ from .api import ObserverSpec, plan_sweep
 from .driver import LOST
 from .plan import RunSpec, SweepCommon
 from .space import Distribution, SpaceError, parse_distribution
-from .task import Outcome, remember, run_batch
+from .task import Outcome, close_stores, remember, run_batch
 from .trial import TrialSettings, make_pruner, open_study_storage
 
 __all__ = ["TuneResult", "optuna_distribution", "tune", "tune_main"]
@@ -238,6 +238,7 @@ def _search(
                     progress(outcome)
     finally:
         engine.shutdown()
+        close_stores()
     return outcomes
 
 

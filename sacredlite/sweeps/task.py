@@ -21,7 +21,14 @@ from typing import Any
 from ..errors import SacredliteError
 from .plan import ExperimentRef, RunSpec, SweepCommon, sweep_tag
 
-__all__ = ["ExperimentLoadError", "Outcome", "load_experiment", "remember", "run_batch"]
+__all__ = [
+    "ExperimentLoadError",
+    "Outcome",
+    "close_stores",
+    "load_experiment",
+    "remember",
+    "run_batch",
+]
 
 NOT_RECORDED = "NOT_RECORDED"
 """Outcome status of a run that did not start (its config was refused, its import failed)."""
@@ -122,6 +129,14 @@ def _tag(stores: tuple[tuple[str, str], ...], run_id: Any, tag: str) -> None:
             store = open_store(where) if kind == "file" else open_store(mongo_url=where)
             _STORES[(kind, where)] = store
         store.set_tags(run_id, [tag])
+
+
+def close_stores() -> None:
+    """Close the stores this process opened to tag runs (the sweeping process, at the end;
+    an engine worker keeps them for its next task)."""
+    while _STORES:
+        _, store = _STORES.popitem()
+        store.close()
 
 
 def _last_line(exc: BaseException) -> str:

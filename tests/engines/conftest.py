@@ -87,15 +87,15 @@ def assert_grid_landed(runs: dict, sweep_id: str, run_ids: list, fail_width: int
         config = record["config"]
         assert (config["lr"], config["model"]["width"], config["seed"]) == (
             point["lr"],
-            point["model.width"],
+            point["model"]["width"],
             point["seed"],
         )
         assert config["model"]["depth"] == 2  # the rest of the config is the script's
         assert record["omniboard"]["tags"] == [f"sweep:{sweep_id}"]
-        expected = "FAILED" if point["model.width"] == fail_width else "COMPLETED"
+        expected = "FAILED" if point["model"]["width"] == fail_width else "COMPLETED"
         assert record["status"] == expected
         if expected == "COMPLETED":
-            assert record["result"] == {"lr": point["lr"], "width": point["model.width"],
+            assert record["result"] == {"lr": point["lr"], "width": point["model"]["width"],
                                         "seed": point["seed"]}  # fmt: skip
-        points.add((point["lr"], point["model.width"], point["seed"]))
+        points.add((point["lr"], point["model"]["width"], point["seed"]))
     assert points == set(itertools.product(GRID["lr"], GRID["model.width"], range(SEEDS)))
