@@ -93,11 +93,22 @@ def execute(
     return [outcomes[run.index] for run in runs]
 
 
+MAX_RUNS_PER_TASK = 16
+"""The most runs one pool task carries by default: a worker's share arrives in a few
+dozen tasks (cheap to send, balanced at the end), not one task per run."""
+
+
 def runs_per_task(total: int, spread: bool, jobs: int | None, chunk: int | None) -> int:
-    """Return how many runs one task carries: *chunk* if given, else all runs spread over
-    *jobs* tasks for engines that prefer it (Slurm), else one."""
+    """Return how many runs one task carries.
+
+    *chunk* if given; else all runs spread over *jobs* tasks for engines that prefer it
+    (Slurm: one job per share); else about a quarter of a worker's share, at most
+    :data:`MAX_RUNS_PER_TASK` (one run per task when the sweep is small). Sending runs in
+    tasks of several lets a pool deliver 3-4 times more short runs per second.
+    """
     if chunk is not None:
         return max(1, chunk)
+    workers = max(1, jobs or 1)
     if spread:
-        return max(1, math.ceil(total / max(1, jobs or 1)))
-    return 1
+        return max(1, math.ceil(total / workers))
+    return max(1, min(MAX_RUNS_PER_TASK, total // (4 * workers)))
