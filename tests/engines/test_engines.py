@@ -87,3 +87,30 @@ def test_any_executor_object_works(grid_script, tmp_path):
             str(grid_script), grid=GRID, seeds=SEEDS, executor=pool, file_storage=tmp_path / "r"
         )
     assert_grid_landed(file_runs(tmp_path / "r"), result.sweep_id, result.run_ids)
+
+
+def test_an_experiment_object_and_an_observer_object(grid_script, tmp_path):
+    """sweep(ex, observers=[FileStorageObserver]) finds ex's script and variable for workers."""
+    import importlib.util
+
+    from sacredlite.observers import FileStorageObserver
+
+    spec = importlib.util.spec_from_file_location("grid_exp_for_object_test", grid_script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runs_dir = tmp_path / "runs"
+    result = sacredlite.sweep(
+        module.ex, grid=GRID, seeds=SEEDS, executor="process", jobs=2,
+        observers=[FileStorageObserver(runs_dir)],
+    )  # fmt: skip
+    assert result.ok
+    assert_grid_landed(file_runs(runs_dir), result.sweep_id, result.run_ids)
+
+
+def test_a_worker_that_cannot_import_the_script_reports_every_run(tmp_path):
+    """A script that fails to import: no run is recorded, each says why, nothing hangs."""
+    script = tmp_path / "broken.py"
+    script.write_text("import no_such_module_here\n")
+    result = sacredlite.sweep(str(script), grid={"a": [1, 2]}, executor="loky", jobs=2)
+    assert result.counts() == {"NOT_RECORDED": 2}
+    assert all("No module named 'no_such_module_here'" in o.error for o in result.outcomes)
