@@ -76,7 +76,10 @@ def _print_outcome(size: int, point_of: dict[int, dict[str, Any]]) -> Any:
 
     def progress(outcome: Any) -> None:
         done[0] += 1
-        where = f"run {outcome.run_id}" if outcome.run_id is not None else "not recorded"
+        if outcome.run_id is not None:
+            where = f"run {outcome.run_id}"
+        else:  # a run without observers has no id; one that never ran is not recorded
+            where = "unobserved" if outcome.status == "COMPLETED" else "not recorded"
         error = f"  ({outcome.error})" if outcome.error else ""
         print(
             f"[{done[0]}/{size}] {outcome.status:<10} {where}: "
