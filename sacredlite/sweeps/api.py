@@ -22,13 +22,12 @@ ObserverSpec = str | os.PathLike[str] | Any
 def experiment_ref(experiment: Any) -> tuple[ExperimentRef, Any]:
     """Return ``(reference, Experiment or None)`` for an Experiment or ``"script.py[:var]"``."""
     if isinstance(experiment, str | os.PathLike):
-        text = os.fspath(experiment)
-        path, colon, name = (
-            text.rpartition(":") if text.count(":") and not os.path.exists(text) else (text, "", "")
-        )
+        path, name = os.fspath(experiment), None
+        if not os.path.exists(path) and ":" in path:  # SCRIPT.py:VARIABLE
+            path, _, name = path.rpartition(":")
         if not os.path.isfile(path):
             raise SpaceError(f"The experiment script {path!r} does not exist.")
-        return ExperimentRef(os.path.abspath(path), name if colon else None), None
+        return ExperimentRef(os.path.abspath(path), name or None), None
     return ExperimentRef.of(experiment), experiment
 
 
