@@ -26,7 +26,7 @@ def open_engine(jobs: int | None, options: dict[str, Any]) -> Engine:
             n_workers=jobs or 2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken (and warns)
         )
         client = distributed.Client(cluster)
     else:

@@ -76,9 +76,10 @@ class SweepCommon:
         experiment: where workers import the experiment from.
         command: the command to run (``None``: the experiment's main).
         named_configs: named configs every run uses.
-        options: the command-line options of every run (``{"--file_storage": DIR}``...),
+        options: the command-line options of every run (``{"--file_storage": DIR}``),
             stored in ``meta.options`` as the command line stores them.
-        stores: ``("file", DIR)`` / ``("mongo", URL)``: where the runs land, to tag them.
+        stores: ``("file", DIR)`` / ``("mongo", URL)``: where the runs land (a MongoDB
+            observer is attached per worker process) and are tagged.
         trial: the search's settings when the runs are trials (:mod:`.tune`).
     """
 
@@ -135,15 +136,20 @@ def sweep_tag(sweep_id: str) -> str:
 def observer_options(
     file_storage: str | os.PathLike[str] | None, mongo_url: str | None
 ) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
-    """Return the runs' observer options (``-F``/``-m`` as the command line gives them) and
-    the stores to tag."""
+    """Return the runs' observer options and the stores they land in.
+
+    ``-F DIR`` is given to each run as the command line gives it. MongoDB is not: each
+    worker process keeps one MongoObserver (one client) for all its runs
+    (:func:`sacredlite.sweeps.task.attached_observers`), because a client per run costs more
+    than the run (connections, monitor threads); such a run's ``meta.options`` shows
+    ``--mongo_db`` unset, as a run with an observer attached in Python does.
+    """
     options: dict[str, Any] = {}
     stores: list[tuple[str, str]] = []
     if file_storage is not None:
         options["--file_storage"] = os.fspath(file_storage)
         stores.append(("file", os.path.abspath(file_storage)))
     if mongo_url is not None:
-        options["--mongo_db"] = mongo_url
         stores.append(("mongo", mongo_url))
     return options, tuple(stores)
 

@@ -19,7 +19,16 @@ from typing import Any
 from ..errors import SacredliteError
 from .driver import LOST
 from .plan import RunSpec, SweepCommon, sweep_tag
-from .task import NOT_RECORDED, Outcome, _last_line, _tag, close_stores, load_experiment
+from .task import (
+    NOT_RECORDED,
+    Outcome,
+    _last_line,
+    _tag,
+    attached_observers,
+    close_stores,
+    load_experiment,
+    observing,
+)
 
 __all__ = ["drain_queue", "queue_runs", "sweep_via_queue"]
 
@@ -38,13 +47,14 @@ def queue_runs(common: SweepCommon, runs: list[RunSpec]) -> list[Outcome]:
     for run in runs:
         ex.current_run = None
         try:
-            done = ex.run(
-                common.command,
-                config_updates=run.config_updates,
-                named_configs=common.named_configs,
-                meta_info={"sweep": common.meta(run)},
-                options={**common.run_options(run), "--queue": True},
-            )
+            with observing(ex, attached_observers(common.stores)):
+                done = ex.run(
+                    common.command,
+                    config_updates=run.config_updates,
+                    named_configs=common.named_configs,
+                    meta_info={"sweep": common.meta(run)},
+                    options={**common.run_options(run), "--queue": True},
+                )
         except Exception as exc:  # noqa: BLE001 - a run that cannot be queued fails alone
             queued.append(Outcome(run.index, None, NOT_RECORDED, _last_line(exc)))
             continue

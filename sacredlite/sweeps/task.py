@@ -35,6 +35,7 @@ NOT_RECORDED = "NOT_RECORDED"
 
 _EXPERIMENTS: dict[ExperimentRef, Any] = {}
 _STORES: dict[tuple[str, str], Any] = {}
+_OBSERVERS: dict[str, Any] = {}
 
 
 class ExperimentLoadError(SacredliteError):
@@ -132,11 +133,43 @@ def _tag(stores: tuple[tuple[str, str], ...], run_id: Any, tag: str) -> None:
 
 
 def close_stores() -> None:
-    """Close the stores this process opened to tag runs (the sweeping process, at the end;
-    an engine worker keeps them for its next task)."""
+    """Close the stores and observers this process opened for a sweep's runs (the sweeping
+    process, at the end; an engine worker keeps them for its next task)."""
     while _STORES:
         _, store = _STORES.popitem()
         store.close()
+    _OBSERVERS.clear()  # each MongoObserver closes its own client when it goes
+
+
+def attached_observers(stores: tuple[tuple[str, str], ...]) -> list[Any]:
+    """Return this process's MongoObserver for each MongoDB store, made once (``-m``'s)."""
+    from ..commandline_options import _mongo_observer
+    from ..observers.mongo_url import parse_mongo_option
+
+    observers = []
+    for kind, where in stores:
+        if kind == "mongo":
+            observer = _OBSERVERS.get(where)
+            if observer is None:
+                observer = _OBSERVERS[where] = _mongo_observer(parse_mongo_option(where), where)
+            observers.append(observer)
+    return observers
+
+
+class observing:  # noqa: N801 - used as a context manager, like contextlib's
+    """Attach *observers* to *ex* for one run (``with observing(ex, [...]):``)."""
+
+    def __init__(self, ex: Any, observers: list[Any]) -> None:
+        self.ex, self.observers = ex, observers
+
+    def __enter__(self) -> None:
+        for observer in self.observers:
+            self.ex.observers.append(observer)
+
+    def __exit__(self, *exc_info: object) -> None:
+        for observer in self.observers:
+            if observer in self.ex.observers:
+                self.ex.observers.remove(observer)
 
 
 def _last_line(exc: BaseException) -> str:
@@ -151,13 +184,14 @@ def _run_one(ex: Any, common: SweepCommon, run: RunSpec) -> Outcome:
         return run_trial(ex, common, run, meta)
     ex.current_run = None
     try:
-        finished = ex.run(
-            common.command,
-            config_updates=run.config_updates,
-            named_configs=common.named_configs,
-            meta_info=meta,
-            options=common.run_options(run),
-        )
+        with observing(ex, attached_observers(common.stores)):
+            finished = ex.run(
+                common.command,
+                config_updates=run.config_updates,
+                named_configs=common.named_configs,
+                meta_info=meta,
+                options=common.run_options(run),
+            )
     except Exception as exc:  # noqa: BLE001 - a failing run fails alone
         started = ex.current_run
         if started is None or started.start_time is None:

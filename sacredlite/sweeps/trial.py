@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import SacredInterrupt
 from ..observers.base import RunObserver
 from .plan import RunSpec, SweepCommon
-from .task import NOT_RECORDED, Outcome, _last_line, finish
+from .task import NOT_RECORDED, Outcome, _last_line, attached_observers, finish, observing
 
 __all__ = ["TrialPruned", "TrialSettings", "open_study_storage", "run_trial", "should_prune"]
 
@@ -176,17 +176,19 @@ def run_trial(ex: Any, common: SweepCommon, run: RunSpec, meta: dict[str, Any]) 
     collector = _MetricCollector(settings.metric)
     current = _Current(settings)
     token = _CURRENT.set(current)
+    observers = attached_observers(common.stores)
     if settings.metric != "result":
-        ex.observers.append(collector)
+        observers.append(collector)
     ex.current_run = None
     try:
-        finished = ex.run(
-            common.command,
-            config_updates=run.config_updates,
-            named_configs=common.named_configs,
-            meta_info=meta,
-            options=common.run_options(run),
-        )
+        with observing(ex, observers):
+            finished = ex.run(
+                common.command,
+                config_updates=run.config_updates,
+                named_configs=common.named_configs,
+                meta_info=meta,
+                options=common.run_options(run),
+            )
         error = None
     except Exception as exc:  # noqa: BLE001 - a failing trial fails alone
         finished, error = ex.current_run, _last_line(exc)
@@ -194,8 +196,6 @@ def run_trial(ex: Any, common: SweepCommon, run: RunSpec, meta: dict[str, Any]) 
             return Outcome(run.index, None, NOT_RECORDED, error)
     finally:
         _CURRENT.reset(token)
-        if collector in ex.observers:
-            ex.observers.remove(collector)
     pruned = current.pruned_at is not None
     if pruned:
         error = None  # TrialPruned ended it, as asked

@@ -47,7 +47,7 @@ def test_dask_by_scheduler_address(grid_script, tmp_path):
     import distributed  # the test extra installs it; a missing engine fails here, loudly
 
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         result = sacredlite.sweep(
             str(grid_script),
