@@ -114,6 +114,7 @@ def one(name: str, store: str, runs: int, jobs: int, tmp: str, mongo_url: str | 
         "overhead_ms": 1000 * (sweep_s - noop_s) / runs,
         "worker_ms": 1000 * (sweep_s - noop_s) * (engine.jobs or 1) / runs,
         "ok": once and statuses == {"COMPLETED"},
+        "why": f"{len(stored)} stored, {len(set(ids))} ids, {sorted(statuses)}",
         "tasks": len(batches),
     }
 
@@ -148,7 +149,7 @@ def main() -> None:
                 print(
                     f"{r['engine']:<8} {r['store']:<6} {r['start_s']:8.2f} {r['runs_per_s']:8.1f} "
                     f"{r['ms_per_run']:7.2f} {r['engine_ms_per_run']:7.2f} {r['overhead_ms']:7.2f} "
-                    f"{r['worker_ms']:11.2f} {r['tasks']:6d}  {'yes' if r['ok'] else 'NO'}",
+                    f"{r['worker_ms']:11.2f} {r['tasks']:6d}  {'yes' if r['ok'] else 'NO: ' + r['why']}",
                     flush=True,
                 )
     finally:
