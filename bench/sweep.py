@@ -126,35 +126,33 @@ def main() -> None:
     parser.add_argument("--engines", default="local,process,loky,dask,ray,slurm")
     parser.add_argument("--stores", default="file,mongo")
     args = parser.parse_args()
-    server = None
-    mongo_url = None
-    if "mongo" in args.stores:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from mongo import start_server
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mongo import start_server
 
-        server, mongo_url = start_server()
     print(f"{args.runs} trivial runs, --jobs {args.jobs}, {os.cpu_count()} CPUs")
     header = (f"{'engine':<8} {'store':<6} {'start s':>8} {'runs/s':>8} {'ms/run':>7} "
               f"{'engine':>7} {'ours':>7} {'ours x jobs':>11} {'tasks':>6}  once")  # fmt: skip
     print(header)
-    try:
-        for store in args.stores.split(","):
-            for name in args.engines.split(","):
+    for store in args.stores.split(","):
+        for name in args.engines.split(","):
+            # a fresh server per row: the test server slows down as it fills up
+            server, mongo_url = start_server() if store == "mongo" else (None, None)
+            try:
                 with tempfile.TemporaryDirectory(prefix=f"bench-sweep-{name}-") as tmp:
-                    try:
-                        r = one(name, store, args.runs, args.jobs, tmp, mongo_url)
-                    except Exception as exc:  # noqa: BLE001 - report and go on
-                        print(f"{name:<8} {store:<6} failed: {type(exc).__name__}: {exc}")
-                        continue
-                print(
-                    f"{r['engine']:<8} {r['store']:<6} {r['start_s']:8.2f} {r['runs_per_s']:8.1f} "
-                    f"{r['ms_per_run']:7.2f} {r['engine_ms_per_run']:7.2f} {r['overhead_ms']:7.2f} "
-                    f"{r['worker_ms']:11.2f} {r['tasks']:6d}  {'yes' if r['ok'] else 'NO: ' + r['why']}",
-                    flush=True,
-                )
-    finally:
-        if server is not None:
-            server.kill()
+                    r = one(name, store, args.runs, args.jobs, tmp, mongo_url)
+            except Exception as exc:  # noqa: BLE001 - report and go on
+                print(f"{name:<8} {store:<6} failed: {type(exc).__name__}: {exc}")
+                continue
+            finally:
+                if server is not None:
+                    server.kill()
+            once = "yes" if r["ok"] else "NO: " + r["why"]
+            print(
+                f"{r['engine']:<8} {r['store']:<6} {r['start_s']:8.2f} {r['runs_per_s']:8.1f} "
+                f"{r['ms_per_run']:7.2f} {r['engine_ms_per_run']:7.2f} {r['overhead_ms']:7.2f} "
+                f"{r['worker_ms']:11.2f} {r['tasks']:6d}  {once}",
+                flush=True,
+            )
     print("ms/run: wall per run; engine: the same tasks to a no-op; ours: the difference "
           "(sacredlite per run, wall); ours x jobs: in worker time")  # fmt: skip
 
