@@ -19,7 +19,13 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "run a Sacred script or -m tool, sacred routed to sacredlite (this process only)",
     ),
     "show": ("sacredlite.store.command", "show_main", "show one run"),
+    "sweep": (
+        "sacredlite.sweeps.command",
+        "sweep_main",
+        "run a grid or sampled sweep of an experiment on an engine (local, slurm, dask, ray)",
+    ),
     "sync": ("sacredlite.observers.sync", "main", "replay spooled events into MongoDB"),
+    "tune": ("sacredlite.sweeps.command", "tune_main", "search a config space with Optuna"),
     "worker": ("sacredlite.worker", "main", "execute queued runs from MongoDB"),
 }
 

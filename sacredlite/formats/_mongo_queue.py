@@ -47,7 +47,8 @@ class QueuedRun:
         mainfile: its main file, relative to *base_dir*.
         experiment: the experiment's name.
         meta_info: the meta information the run is executed with: the recorded
-            ``comment`` and ``priority``, and ``queued_by: {host}``.
+            ``comment``, ``priority`` and ``sweep`` (``sacredlite sweep --via-queue``), and
+            ``queued_by: {host}``.
         started: the run ran before (a worker died running it and it was re-queued):
             it is resumed under its id rather than started anew.
     """
@@ -66,7 +67,7 @@ class QueuedRun:
         """Read a claimed run document."""
         experiment = doc.get("experiment") or {}
         meta = doc.get("meta") or {}
-        meta_info = {k: meta[k] for k in ("comment", "priority") if k in meta}
+        meta_info = {k: meta[k] for k in ("comment", "priority", "sweep") if k in meta}
         meta_info["queued_by"] = {"host": (doc.get("host") or {}).get("hostname")}
         return cls(
             run_id=doc["_id"],

@@ -10,6 +10,8 @@ The layout::
       _sources/<stem>_<md5><ext>      each source file once, content-addressed
       _sources/<repo>_<md5>.diff      a dirty repository's uncommitted changes (sacredlite)
       _resources/<stem>_<md5><ext>    each opened resource once, content-addressed
+      _optuna.journal                 ``sacredlite tune``'s Optuna studies, in Optuna's journal
+                                      format (sacredlite; not a run: it starts with ``_``)
       <run_id>/                       1, 2, 3, ... (or the id a run was given)
         run.json  config.json  info.json  cout.txt  metrics.json
         metrics.jsonl                 while a run's metrics outgrow the live bound (sacredlite)
@@ -113,6 +115,7 @@ from ._layout import (
     MAX_ID_ATTEMPTS,
     METRICS_FILE,
     OMNIBOARD_FILE,
+    OPTUNA_JOURNAL_FILE,
     RESERVED,
     RESOURCES_DIR,
     RUN_FILE,
@@ -152,6 +155,7 @@ __all__ = [
     "MAX_ID_ATTEMPTS",
     "METRICS_FILE",
     "OMNIBOARD_FILE",
+    "OPTUNA_JOURNAL_FILE",
     "RESERVED",
     "RESOURCES_DIR",
     "RUN_FILE",
