@@ -130,6 +130,13 @@ from ._mongo_values import new_warner as new_warner
 from ._mongo_values import safe_keys as safe_keys
 from ._mongo_values import storable as storable
 from ._mongo_values import stored as stored
+from ._mongo_write import EXACT_TIMES as EXACT_TIMES
+from ._mongo_write import METRIC_REFS_ADDED as METRIC_REFS_ADDED
+from ._mongo_write import WRITING as WRITING
+from ._mongo_write import as_recorded as as_recorded
+from ._mongo_write import write_run as write_run
+from ._portable import PortableFile as PortableFile
+from ._portable import PortableRun as PortableRun
 
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
@@ -138,16 +145,19 @@ METRIC_PART_POINTS = 200_000
 
 __all__ = [
     "ARTIFACTS",
+    "EXACT_TIMES",
     "BATCH_TOKENS_KEPT",
     "GRAMMAR",
     "METRIC_FIELDS",
     "METRIC_PART_POINTS",
+    "METRIC_REFS_ADDED",
     "OMNIBOARD_NOTES",
     "OMNIBOARD_TAGS",
     "OUTPUT_LIMIT",
     "RESERVED_COLLECTIONS",
     "SOURCES",
     "VERSION",
+    "WRITING",
     "Collections",
     "Executor",
     "MetricSeries",
@@ -155,6 +165,8 @@ __all__ = [
     "Op",
     "OutputChunk",
     "OutputTail",
+    "PortableFile",
+    "PortableRun",
     "PushMetric",
     "QueuedRun",
     "ResetOutput",
@@ -164,6 +176,7 @@ __all__ = [
     "Target",
     "apply_set",
     "artifact_filename",
+    "as_recorded",
     "artifact_files",
     "bson_value",
     "claim_next",
@@ -200,4 +213,5 @@ __all__ = [
     "summary",
     "to_record",
     "with_diffs",
+    "write_run",
 ]

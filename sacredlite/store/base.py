@@ -191,6 +191,16 @@ class RunStore(ABC):
     def source(self, run_id: RunId, path: str) -> bytes:
         """Return a source file's content."""
 
+    def resource(self, run_id: RunId, path: str) -> bytes:
+        """Return the stored content of a resource the run opened (*path* as recorded in
+        its ``resources``)."""
+        raise NotFound(f"Run {run_id!r}: {self.backend or 'this'} store keeps no resource files.")
+
+    def is_incomplete(self, record: Record) -> bool:
+        """Return whether *record* is a run still being written by a copy (or left so by
+        a copy that was killed)."""
+        return False
+
     # -- writes ------------------------------------------------------------------------
     def _check_writable(self, what: str) -> None:
         if self.read_only:
