@@ -32,7 +32,7 @@ _HOMES = {
     "export_tensorboard": "tensorboard_export",
     "import_mlflow": "mlflow_import",
     "import_tensorboard": "tensorboard_import",
-    "sql": "sql",
+    "sql": "sql_query",
 }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
+from ..store import StoreError
 from ..store.base import RunId, RunStore
 from ..store.records import get_path
 from .location import Location, writer
@@ -121,6 +122,11 @@ def copy_runs(
 def _copy(
     source: RunStore, target: RunStore, selection: Selection, progress: bool, out: TextIO | None
 ) -> CopyReport:
+    if source.location == target.location:
+        raise StoreError(
+            f"Source and destination are the same store ({source.location}): "
+            "copy into another directory or database."
+        )
     write = writer(target)
     present: set[tuple[str, str]] = set()
     target_ids: set[str] = set()
