@@ -162,7 +162,7 @@ def export_mlflow(
 
 def _exported(client: Any) -> set[str]:
     """Return the ``sacredlite.source`` tags of the runs in the tracking store."""
-    found = set()
+    found: set[str] = set()
     experiment_ids = [e.experiment_id for e in client.search_experiments()]
     if not experiment_ids:
         return found

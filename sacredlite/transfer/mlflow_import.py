@@ -134,7 +134,7 @@ def _run(client: Any, experiment: Any, run: Any, scratch: str) -> PortableRun:
         listed = typed_value(tags[SACREDLITE_TAGS])
         user_tags = [str(t) for t in listed] if isinstance(listed, list) else user_tags
     start, stop = _time(info.start_time), _time(info.end_time)
-    entry = {
+    entry: dict[str, Any] = {
         "experiment": {
             "name": experiment.name,
             "base_dir": "",
