@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -24,7 +25,7 @@ import pymongo.errors
 
 from ._json import Warner, iso_utc
 from ._mongo_apply import Executor, Target
-from ._mongo_ops import SetFields, StartRun, StoreFile
+from ._mongo_ops import PushMetric, SetFields, StartRun, StoreFile
 from ._mongo_overflow import MetricSeries, OutputTail
 from ._mongo_schema import VERSION
 from ._mongo_values import new_warner, safe_keys, storable, stored
@@ -94,8 +95,8 @@ def write_run(
     run: PortableRun,
     run_id: Any = None,
     *,
-    part_points: int = 200_000,
-    output_limit: int = 1_000_000,
+    part_points: int | None = None,
+    output_limit: int | None = None,
 ) -> Any:
     """Insert *run* as a new run document with everything it stored; return its id.
 
@@ -107,9 +108,15 @@ def write_run(
         target: the collections to write to.
         run: the run.
         run_id: the id wanted.
-        part_points: points per metric document before overflow parts.
-        output_limit: characters of output kept in ``captured_out``.
+        part_points: points per metric document before overflow parts (default
+            :data:`~sacredlite.formats.mongo.METRIC_PART_POINTS`).
+        output_limit: characters of output kept in ``captured_out`` (default
+            :data:`~sacredlite.formats.mongo.OUTPUT_LIMIT`).
     """
+    from . import mongo
+
+    part_points = part_points or mongo.METRIC_PART_POINTS
+    output_limit = output_limit or mongo.OUTPUT_LIMIT
     warn = new_warner()
     fs = target.fs
     doc = {k: v for k, v in run.entry.items() if k != "_id"}
@@ -188,7 +195,12 @@ def write_run(
     for name in run.metric_names:
         points = run.read_metric(name)
         stamps = [_naive_utc(t) for t in points["timestamps"]]
+        micros = [t.microsecond % 1000 if isinstance(t, datetime) else 0 for t in stamps]
+        done = 0
         for op in series.ops(name, points["steps"], points["values"], stamps, None):
+            if isinstance(op, PushMetric) and any(micros):
+                op = replace(op, micros=micros[done : done + len(op.steps)])
+                done += len(op.steps)
             executor.apply(storable(op, warn))
     info = series.referenced_in(info)
     if series.refs and not had_refs:
