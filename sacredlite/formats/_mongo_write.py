@@ -10,6 +10,9 @@ Beyond Sacred, a copied run's document may carry, under ``sacredlite``:
 * ``writing``: true while the copy is under way (a run left so by a killed copy is
   incomplete and copied again).
 
+A copy also creates the index ``{run_id: 1, name: 1}`` on the metrics collection
+(:func:`ensure_indexes`).
+
 :func:`as_recorded` undoes the first two for readers.
 """
 
@@ -31,7 +34,14 @@ from ._mongo_schema import VERSION
 from ._mongo_values import new_warner, safe_keys, storable, stored
 from ._portable import PortableFile, PortableRun
 
-__all__ = ["EXACT_TIMES", "METRIC_REFS_ADDED", "WRITING", "as_recorded", "write_run"]
+__all__ = [
+    "EXACT_TIMES",
+    "METRIC_REFS_ADDED",
+    "WRITING",
+    "as_recorded",
+    "ensure_indexes",
+    "write_run",
+]
 
 EXACT_TIMES = "sacredlite.exact_times"
 METRIC_REFS_ADDED = "sacredlite.metric_refs_added"
@@ -88,6 +98,14 @@ def _metric_ids(info: Any, names: list[str], metrics: Any) -> dict[str, Any]:
         }
         wanted = {name: oid for name, oid in wanted.items() if oid not in taken}
     return wanted
+
+
+def ensure_indexes(target: Target) -> None:
+    """Create the index readers look metrics up by, ``{run_id, name}`` on the metrics
+    collection (Sacred creates none; without it each lookup scans every metric document).
+    Creating an existing index does nothing."""
+    if target.metrics is not None:
+        target.metrics.create_index([("run_id", 1), ("name", 1)])
 
 
 def write_run(
@@ -220,8 +238,10 @@ def write_run(
         executor.apply(storable(art, warn))
         artifacts.append({"name": artifact.name, "file_id": art.file_id})
     fields.update(info=info, artifacts=artifacts)
-    executor.apply(storable(SetFields(fields), warn))
-    target.runs.update_one({"_id": new_id}, {"$unset": {WRITING: ""}})
+    done_fields = storable(SetFields(fields), warn)
+    assert isinstance(done_fields, SetFields)
+    # the last write completes the run: its fields, and the mark of a copy under way gone
+    target.runs.update_one({"_id": new_id}, {"$set": done_fields.fields, "$unset": {WRITING: ""}})
     return new_id
 
 

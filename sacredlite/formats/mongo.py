@@ -134,6 +134,7 @@ from ._mongo_write import EXACT_TIMES as EXACT_TIMES
 from ._mongo_write import METRIC_REFS_ADDED as METRIC_REFS_ADDED
 from ._mongo_write import WRITING as WRITING
 from ._mongo_write import as_recorded as as_recorded
+from ._mongo_write import ensure_indexes as ensure_indexes
 from ._mongo_write import write_run as write_run
 from ._portable import PortableFile as PortableFile
 from ._portable import PortableRun as PortableRun
@@ -186,6 +187,7 @@ __all__ = [
     "describe_client",
     "describe_hosts",
     "ended_fields",
+    "ensure_indexes",
     "experiment_files",
     "fail_unrunnable",
     "force_bson_encodeable",

@@ -42,22 +42,27 @@ def runs_rows(store: RunStore, selection: Selection) -> tuple[list[str], list[di
     config_columns: dict[str, None] = {}
     metric_names: dict[str, None] = {}
     flat = []
+    rollups = []
     for record in records:
         config = flatten(record.get("config") or {}, "config")
         config.pop("config", None)  # an empty config
         flat.append(config)
         config_columns.update(dict.fromkeys(config))
-        metric_names.update(dict.fromkeys(store.metric_names(record["_id"])))
-    metric_columns = [f"metric:{n}:{kind}" for n in sorted(metric_names) for kind in _SUMMARIES]
+        # the board's metric columns (RunStore.metric_column) are these roll-ups; read once
+        summary = store.rollups(record["_id"])
+        rollups.append(summary)
+        metric_names.update(dict.fromkeys(summary))
+    metric_columns = [(n, kind) for n in sorted(metric_names) for kind in _SUMMARIES]
     rows = []
-    for record, config in zip(records, flat, strict=True):
-        line = row(record, metric_columns, store)
-        cols = line.pop("cols")
+    for record, config, summary in zip(records, flat, rollups, strict=True):
+        line = row(record, [], store)
+        del line["cols"]
         for column in config_columns:
             line[column] = config.get(column)
-        line.update(cols)
+        for name, kind in metric_columns:
+            line[f"metric:{name}:{kind}"] = summary.get(name, {}).get(kind)
         rows.append(line)
-    columns = list(rows[0]) if rows else list(row({"_id": 0}, [], store))[:-1]
+    columns = list(rows[0]) if rows else [c for c in row({"_id": 0}, [], store) if c != "cols"]
     return columns, rows
 
 

@@ -65,9 +65,11 @@ def writer(store: RunStore) -> Callable[[PortableRun, Any], Any]:
         root = str(store.root)  # type: ignore[attr-defined]
         return lambda run, run_id: store.parse_id(write_file_run(root, run, run_id))
     if store.backend == "mongo":
+        from ..formats.mongo import ensure_indexes
         from ..formats.mongo import write_run as write_mongo_run
 
         target = store.target  # type: ignore[attr-defined]
+        ensure_indexes(target)
         return lambda run, run_id: write_mongo_run(target, run, run_id)
     raise StoreError(
         f"Cannot write runs into a {store.backend or 'this kind of'} store "
