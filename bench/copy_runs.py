@@ -130,7 +130,8 @@ def main() -> int:
             )
             from_mongo = run_child("export", db_url, os.path.join(tmp, "m.parquet"), "runs")
             print(
-                f"export {from_mongo['rows']:,} runs from MongoDB to Parquet: {from_mongo['seconds']:.2f} s"
+                f"export {from_mongo['rows']:,} runs from MongoDB to Parquet: "
+                f"{from_mongo['seconds']:.2f} s"
             )
     finally:
         if proc is not None:
