@@ -83,6 +83,9 @@ the old file or the new one, never half of one.
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
 
+:func:`write_run` writes a whole run read from any store (``sacredlite copy``, the
+importers) in this layout, ``run.json`` last.
+
 Readers open every file through :func:`open_inside`: nothing outside the storage root is
 read, symlinks included (:mod:`._safe` states the rule).
 """

@@ -62,6 +62,15 @@ claimed in ``sacredlite_files`` (``{_id: "<bucket>:<md5>:<filename>", file_id}``
 Sacred). Artifacts: ``artifact://<runs>/<run id>/<name>`` with ``contentType`` and
 ``metadata``.
 
+Copied runs (``sacredlite copy``, :func:`write_run`, beyond Sacred): a run document may
+carry ``sacredlite.exact_times`` (``{field: ISO text}`` of times whose microseconds BSON
+dates drop), ``sacredlite.metric_refs_added`` (the copy added ``info.metrics``; the
+original had none) and, while the copy is under way, ``sacredlite.writing``; metric
+documents and parts may carry ``sacredlite_micros`` (the microseconds within the
+millisecond of each timestamp). :func:`as_recorded` and :func:`read_metric` give the run
+back as it was recorded. A copy creates the index ``{run_id: 1, name: 1}`` on the metrics
+collection (:func:`ensure_indexes`).
+
 URLs: Sacred's ``-m`` grammar (``[host:port:]db_name[.collection[:run_id]][!priority]``)
 or a ``mongodb://`` URL (:func:`parse_mongo_option`); no message ever shows a password
 (:func:`redact_url`).

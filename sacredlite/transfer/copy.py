@@ -22,8 +22,8 @@ from typing import Any, TextIO
 from ..store import StoreError
 from ..store.base import RunId, RunStore
 from ..store.records import get_path
-from .location import Location, writer
-from .portable import read_run
+from .location import opened, writer
+from .portable import count_points, read_run
 from .progress import Progress
 from .selection import Selection, selection_of
 
@@ -106,17 +106,8 @@ def copy_runs(
         out: where to print id changes (nothing printed when ``None``).
     """
     selection = selection_of(status, experiment, ids, since)
-    source = src if isinstance(src, RunStore) else Location.parse(src).open()
-    target = (
-        dst if isinstance(dst, RunStore) else Location.parse(dst).open(create=True, read_only=False)
-    )
-    try:
+    with opened(src) as source, opened(dst, create=True, read_only=False) as target:
         return _copy(source, target, selection, progress, out)
-    finally:
-        if not isinstance(src, RunStore):
-            source.close()
-        if not isinstance(dst, RunStore):
-            target.close()
 
 
 def _copy(
@@ -156,14 +147,7 @@ def _copy(
                 **(run.entry.get("meta") or {}),
                 COPIED_FROM: {"store": source.location, "id": old},
             }
-            read_metric = run.read_metric
-
-            def counted(name: str, read_metric: Any = read_metric) -> dict[str, list[Any]]:
-                points: dict[str, list[Any]] = read_metric(name)
-                report.points += len(points["steps"])
-                return points
-
-            run.read_metric = counted
+            count_points(run, report)
             report.artifacts += len(run.artifacts)
             new = write(run, old)
             report.copied.append((old, new))

@@ -27,7 +27,7 @@ from typing import IO, Any
 from ..store.base import RunStore
 from ..store.records import flatten
 from ..store.table import NON_FINITE, row
-from .location import Location
+from .location import opened
 from .selection import Selection, selection_of
 
 FORMATS = ("csv", "parquet")
@@ -179,8 +179,7 @@ def export_runs(
     path = os.fspath(out)
     fmt = _format_of(path, format)
     selection = selection_of(status, experiment, ids, since)
-    store = src if isinstance(src, RunStore) else Location.parse(src).open()
-    try:
+    with opened(src) as store:
         if metrics:
             return _write_metrics(store, selection, path, fmt)
         columns, rows = runs_rows(store, selection)
@@ -192,9 +191,6 @@ def export_runs(
             with open(path, "w", newline="", encoding="utf-8") as handle:
                 write_csv(handle, columns, rows, header=True)
         return len(rows)
-    finally:
-        if not isinstance(src, RunStore):
-            store.close()
 
 
 def _write_metrics(store: RunStore, selection: Selection, path: str, fmt: str) -> int:

@@ -14,7 +14,8 @@ from typing import Any
 from ..formats.file import PortableRun
 from ..store.base import RunId, RunStore
 from ..store.records import get_path
-from .location import Location, writer
+from .location import opened, writer
+from .portable import count_points
 from .progress import Progress
 
 IMPORTED_FROM = "imported_from"
@@ -85,11 +86,8 @@ def import_runs(
         total: how many there are, for the progress bar.
         progress: show a progress bar.
     """
-    store = (
-        dst if isinstance(dst, RunStore) else Location.parse(dst).open(create=True, read_only=False)
-    )
     report = ImportReport(kind, source)
-    try:
+    with opened(dst, create=True, read_only=False) as store:
         write = writer(store)
         seen = already_imported(store, kind)
         bar = Progress(total or 0, "runs", enabled=progress)
@@ -101,24 +99,12 @@ def import_runs(
                     continue
                 run: PortableRun = make()
                 run.entry.setdefault("meta", {})[IMPORTED_FROM] = origin(kind, source, their_id)
-                run.read_metric = _counting(run.read_metric, report)
+                count_points(run, report)
                 report.artifacts += len(run.artifacts)
                 report.imported.append((their_id, write(run, None)))
         finally:
             bar.close()
-    finally:
-        if not isinstance(dst, RunStore):
-            store.close()
     return report
-
-
-def _counting(read: Any, report: ImportReport) -> Any:
-    def counted(name: str) -> dict[str, list[Any]]:
-        points: dict[str, list[Any]] = read(name)
-        report.points += len(points["steps"])
-        return points
-
-    return counted
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -7,8 +7,9 @@ through :func:`sacredlite.store.open_store`; writing through the format's ``writ
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,20 @@ class Location:
         if create:
             os.makedirs(self.path, exist_ok=True)
         return open_store(self.path, read_only=read_only)
+
+
+@contextlib.contextmanager
+def opened(where: Any, *, create: bool = False, read_only: bool = True) -> Iterator[RunStore]:
+    """Yield the store *where* names (a directory, a URL, a :class:`Location`), closed
+    afterwards; an open store is yielded as it is and left open."""
+    if isinstance(where, RunStore):
+        yield where
+        return
+    store = Location.parse(where).open(create=create, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def writer(store: RunStore) -> Callable[[PortableRun, Any], Any]:

@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from ..events import RunStatus
-from ..store.base import RunStore
+from ..store.records import flatten
 from .imported import chunks
-from .location import Location
+from .location import opened
 from .mlflow_import import (
     NOTES_TAG,
     OUTPUT_ARTIFACT,
@@ -29,7 +29,7 @@ from .mlflow_import import (
     client_for,
     tracking_uri,
 )
-from .params import flat_params, param_text
+from .params import param_text
 from .portable import read_run
 from .selection import selection_of
 
@@ -73,9 +73,8 @@ def export_mlflow(
     from mlflow.entities import Metric, Param
 
     selection = selection_of(status, experiment, ids, since)
-    store = src if isinstance(src, RunStore) else Location.parse(src).open()
     count = 0
-    try:
+    with opened(src) as store:
         with (
             client_for(tracking_uri(uri, create=True)) as client,
             tempfile.TemporaryDirectory(prefix="sacredlite-mlflow-") as scratch,
@@ -105,7 +104,7 @@ def export_mlflow(
                 )
                 their = created.info.run_id
                 params = []
-                for key, value in flat_params(run.config).items():
+                for key, value in flatten(run.config).items():
                     text = param_text(value)
                     if len(text) > MAX_PARAM_CHARS:
                         logger.warning(
@@ -154,9 +153,6 @@ def export_mlflow(
                         end_time=_ms(run.entry.get("stop_time")),
                     )
                 count += 1
-    finally:
-        if not isinstance(src, RunStore):
-            store.close()
     return count
 
 

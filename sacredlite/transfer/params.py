@@ -2,8 +2,8 @@
 
 :func:`param_text` writes a value, :func:`typed_value` reads it back where that is safe:
 integers without leading zeros, floats, ``True``/``False``, ``None``, JSON lists and
-objects; anything else stays text. :func:`flat_params` and :func:`nested_config` turn a
-nested config into dotted keys and back.
+objects; anything else stays text. :func:`nested_config` turns dotted keys back into a
+nested config (:func:`sacredlite.store.records.flatten` makes them).
 """
 
 from __future__ import annotations
@@ -43,16 +43,6 @@ def param_text(value: Any) -> str:
     if value is None or isinstance(value, (bool, int)):
         return str(value)
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def flat_params(config: Any, prefix: str = "") -> dict[str, Any]:
-    """Return a nested config as ``{"a.b": leaf}`` (empty dicts as ``{}`` leaves)."""
-    if not isinstance(config, dict) or (prefix and not config):
-        return {prefix: config}
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        out.update(flat_params(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
 
 
 def nested_config(params: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from ..store import StoreError
 from ..store.base import RunStore
 from .export import arrow_table, metric_rows, metrics_arrow, metrics_schema, runs_rows
-from .location import Location
+from .location import opened
 from .selection import selection_of
 
 MAX_QUERY_CHARS = 100_000
@@ -66,12 +66,8 @@ def sql(
     if len(query) > MAX_QUERY_CHARS:
         raise StoreError(f"SQL query: at most {MAX_QUERY_CHARS:,} characters, got {len(query):,}.")
     selection = selection_of(status, experiment, ids, since)
-    store = src if isinstance(src, RunStore) else Location.parse(src).open()
-    try:
+    with opened(src) as store:
         tables = _tables(store, query, selection)
-    finally:
-        if not isinstance(src, RunStore):
-            store.close()
     connection = duckdb.connect(":memory:")
     try:
         for name, table in tables.items():

@@ -13,8 +13,7 @@ import os
 from datetime import datetime
 from typing import Any
 
-from ..store.base import RunStore
-from .location import Location
+from .location import opened
 from .selection import selection_of
 from .tensorboard_events import ScalarWriter
 
@@ -44,9 +43,8 @@ def export_tensorboard(
         since: only runs started at or after this time.
     """
     selection = selection_of(status, experiment, ids, since)
-    store = src if isinstance(src, RunStore) else Location.parse(src).open()
     count = 0
-    try:
+    with opened(src) as store:
         for record in selection.records(store):
             run_id = record["_id"]
             name = str((record.get("experiment") or {}).get("name") or "experiment")
@@ -66,7 +64,4 @@ def export_tensorboard(
             finally:
                 writer.close()
             count += 1
-    finally:
-        if not isinstance(src, RunStore):
-            store.close()
     return count
