@@ -101,3 +101,20 @@ def test_a_logdir_without_events_is_named(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert import_main(["tensorboard", str(tmp_path / "empty"), str(tmp_path / "runs")]) == 1
     assert "No TensorBoard event files" in capsys.readouterr().err
+
+
+def test_import_into_mongodb_equals_import_into_files(tmp_path, mongo_url):
+    """The same event files imported into MongoDB hold the same points as in files."""
+    logdir = tmp_path / "logs"
+    write_with_tensorboard(logdir)
+    import_tensorboard(logdir, tmp_path / "files")
+    report = import_tensorboard(logdir, mongo_url)
+    assert len(report.imported) == 2 and report.points == 41
+    files, mongo = open_store(tmp_path / "files"), open_store(mongo_url=mongo_url)
+    for record in files.records():
+        for name in files.metric_names(record["_id"]):
+            assert mongo.metric_points(record["_id"], name) == files.metric_points(
+                record["_id"], name
+            )
+    files.close()
+    mongo.close()
