@@ -55,8 +55,11 @@ def _naive_utc(value: Any) -> Any:
     return value
 
 
-def _stored_file(fs: Any, file: PortableFile, filename: str, warn: Warner) -> tuple[Any, Any]:
-    """Return ``(op or None, file id)`` storing *file* once per (filename, md5)."""
+def _stored_file(
+    fs: Any, file: PortableFile, filename: str, warn: Warner, known: dict[Any, Any]
+) -> tuple[Any, Any, str]:
+    """Return ``(op or None, file id, md5)`` storing *file* once per (filename, md5); *known*
+    remembers the files found or stored before (sources shared by many runs)."""
     from bson import ObjectId
 
     from ._io import md5_bytes
@@ -66,9 +69,12 @@ def _stored_file(fs: Any, file: PortableFile, filename: str, warn: Warner) -> tu
     if not md5:
         data = file.read()
         md5 = md5_bytes(data)
+    if (filename, md5) in known:
+        return None, known[filename, md5], md5
     found = fs.find_one({"filename": filename, "md5": md5})
     if found is not None:
-        return None, found._id
+        known[filename, md5] = found._id
+        return None, found._id, md5
     op = StoreFile(
         ObjectId(),
         filename=filename,
@@ -76,7 +82,7 @@ def _stored_file(fs: Any, file: PortableFile, filename: str, warn: Warner) -> tu
         dedupe=True,
         data=file.read() if data is None else data,
     )
-    return storable(op, warn), op.file_id
+    return storable(op, warn), op.file_id, md5
 
 
 def _metric_ids(info: Any, names: list[str], metrics: Any) -> dict[str, Any]:
@@ -115,6 +121,7 @@ def write_run(
     *,
     part_points: int | None = None,
     output_limit: int | None = None,
+    known_files: dict[Any, Any] | None = None,
 ) -> Any:
     """Insert *run* as a new run document with everything it stored; return its id.
 
@@ -130,6 +137,8 @@ def write_run(
             :data:`~sacredlite.formats.mongo.METRIC_PART_POINTS`).
         output_limit: characters of output kept in ``captured_out`` (default
             :data:`~sacredlite.formats.mongo.OUTPUT_LIMIT`).
+        known_files: ``{(filename, md5): file id}`` of GridFS files stored before, kept by
+            a caller that writes many runs (their shared sources are looked up once).
     """
     from . import mongo
 
@@ -137,6 +146,7 @@ def write_run(
     output_limit = output_limit or mongo.OUTPUT_LIMIT
     warn = new_warner()
     fs = target.fs
+    known = {} if known_files is None else known_files
     doc = {k: v for k, v in run.entry.items() if k != "_id"}
     doc["format"] = VERSION
     extra: dict[str, Any] = {WRITING.split(".")[1]: True}
@@ -154,7 +164,7 @@ def write_run(
     sources = []
     for src in run.sources:
         filename = os.path.join(str(experiment.get("base_dir") or ""), src.name)
-        op, file_id = _stored_file(fs, src, filename, warn)
+        op, file_id, _ = _stored_file(fs, src, filename, warn, known)
         file_ops += [op] if op is not None else []
         sources.append([src.name, file_id])
     experiment["sources"] = sources
@@ -167,8 +177,8 @@ def write_run(
                 if diff:
                     data = str(diff).encode("utf-8")
                     diff_file = PortableFile("diff", functools.partial(bytes, data))
-                    op, file_id = _stored_file(
-                        fs, diff_file, f"gitdiff://{repo.get('commit')}", warn
+                    op, file_id, _ = _stored_file(
+                        fs, diff_file, f"gitdiff://{repo.get('commit')}", warn, known
                     )
                     file_ops += [op] if op is not None else []
                     repo["diff_file_id"] = file_id
@@ -177,9 +187,9 @@ def write_run(
     doc["experiment"] = experiment
     resources = []
     for res in run.resources:
-        op, _ = _stored_file(fs, res, res.name, warn)
+        op, _, md5 = _stored_file(fs, res, res.name, warn, known)
         file_ops += [op] if op is not None else []
-        resources.append([res.name, op.md5 if op is not None else res.md5])
+        resources.append([res.name, md5])
     doc["resources"] = resources
     doc["config"] = stored(run.config, "config", warn)
     doc["artifacts"] = []
@@ -191,6 +201,8 @@ def write_run(
     executor = Executor(target, run_id)
     for file_op in file_ops:
         executor.apply(file_op)
+        stored_id = executor.aliases.get(file_op.file_id, file_op.file_id)
+        known[file_op.filename, file_op.md5] = stored_id
     start = storable(StartRun(safe_keys(doc)), warn)
     try:
         executor.apply(start)

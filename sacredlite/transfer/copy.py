@@ -77,7 +77,8 @@ def _origin(record: dict[str, Any]) -> tuple[str, str] | None:
 
 def _counts(store: RunStore, run_id: RunId) -> tuple[int, int]:
     """Return the metric points and artifacts *store* holds for *run_id*."""
-    points = sum(int(r.get("count") or 0) for r in store.rollups(run_id).values())
+    names = store.metric_names(run_id)
+    points = sum(len(store.metric_points(run_id, name)["steps"]) for name in names)
     return points, len(store.artifacts(run_id))
 
 

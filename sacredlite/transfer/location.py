@@ -85,7 +85,8 @@ def writer(store: RunStore) -> Callable[[PortableRun, Any], Any]:
 
         target = store.target  # type: ignore[attr-defined]
         ensure_indexes(target)
-        return lambda run, run_id: write_mongo_run(target, run, run_id)
+        known: dict[Any, Any] = {}  # sources shared by the runs, looked up once
+        return lambda run, run_id: write_mongo_run(target, run, run_id, known_files=known)
     raise StoreError(
         f"Cannot write runs into a {store.backend or 'this kind of'} store "
         f"({store.location}): copy into a storage directory or MongoDB."
