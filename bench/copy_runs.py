@@ -12,7 +12,8 @@ Records N runs (default 10,000) with sacredlite's FileStorageObserver, each with
 The database is ``--url`` if given, else a SecantusDB test server started here (its
 figures are that server's, not MongoDB's: it is slow at updates).
 
-Usage: ``python bench/copy_runs.py [--runs N] [--points P] [--url URL]``
+Usage: ``python bench/copy_runs.py [--runs N] [--points P] [--copy-runs M] [--url URL]``
+(``--copy-runs``: copy only the first M runs, for a slow server).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def child(step: str, args: list[str]) -> None:
     elif step == "copy":
         from sacredlite.transfer import copy_runs
 
-        report = copy_runs(args[0], args[1])
+        report = copy_runs(args[0], args[1], ids=args[2] if len(args) > 2 else None)
         extra = {"runs": len(report.copied), "points": report.points, "ok": report.verified}
     elif step == "export":
         from sacredlite.transfer import export_runs
@@ -92,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--copy-runs", type=int, help="copy only the first N runs (default: all)")
     parser.add_argument("--url", help="a MongoDB URL (default: a SecantusDB server started here)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -110,7 +112,8 @@ def main() -> int:
             src, back = os.path.join(tmp, "runs"), os.path.join(tmp, "back")
             made = run_child("make", str(args.runs), str(args.points), src)
             print(f"recorded {args.runs:,} runs x {args.points} points in {made['seconds']:.1f} s")
-            there = run_child("copy", src, db_url)
+            ids = [f"1-{args.copy_runs}"] if args.copy_runs else []
+            there = run_child("copy", src, db_url, *ids)
             again = run_child("copy", db_url, back)
             for label, step in (("file -> MongoDB", there), ("MongoDB -> file", again)):
                 print(
