@@ -48,8 +48,11 @@ def runs_rows(store: RunStore, selection: Selection) -> tuple[list[str], list[di
         config.pop("config", None)  # an empty config
         flat.append(config)
         config_columns.update(dict.fromkeys(config))
-        # the board's metric columns (RunStore.metric_column) are these roll-ups; read once
-        summary = store.rollups(record["_id"])
+        # the board's metric columns (RunStore.metric_column) are these roll-ups, read once
+        # per run (without the board's cache: an export reads each run once)
+        summary = {
+            n: store.series(record["_id"], n).rollup() for n in store.metric_names(record["_id"])
+        }
         rollups.append(summary)
         metric_names.update(dict.fromkeys(summary))
     metric_columns = [(n, kind) for n in sorted(metric_names) for kind in _SUMMARIES]
