@@ -43,6 +43,9 @@ class RunStore(ABC):
 
     location: str = ""
     backend: str = ""
+    identity: str = ""
+    """The store named the same way however it was given (no credentials): what a copy
+    records in ``meta.copied_from``; the location when empty."""
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only

@@ -141,6 +141,7 @@ class MongoStore(RunStore):
         self.metrics = self._target.metrics
         self.fs = self._target.fs
         self.location = f"{url.split('@')[-1]} db={db_name}"
+        self.identity = f"mongodb://{describe_hosts(url)}/{db_name}"
         self._cache: dict[Any, Record] = {}
         self._loaded_at = self._checked_at = 0.0
         self.recheck = RECHECK

@@ -75,6 +75,10 @@ def _origin(record: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _identity(store: RunStore) -> str:
+    return store.identity or store.location
+
+
 def _counts(store: RunStore, run_id: RunId) -> tuple[int, int]:
     """Return the metric points and artifacts *store* holds for *run_id*."""
     names = store.metric_names(run_id)
@@ -114,9 +118,10 @@ def copy_runs(
 def _copy(
     source: RunStore, target: RunStore, selection: Selection, progress: bool, out: TextIO | None
 ) -> CopyReport:
-    if source.location == target.location:
+    source_name, target_name = _identity(source), _identity(target)
+    if source_name == target_name:
         raise StoreError(
-            f"Source and destination are the same store ({source.location}): "
+            f"Source and destination are the same store ({source_name}): "
             "copy into another directory or database."
         )
     write = writer(target)
@@ -137,8 +142,8 @@ def _copy(
         for record in records:
             old = record["_id"]
             origin = _origin(record)
-            if (source.location, str(old)) in present or (
-                origin is not None and origin[0] == target.location and origin[1] in target_ids
+            if (source_name, str(old)) in present or (
+                origin is not None and origin[0] == target_name and origin[1] in target_ids
             ):
                 report.skipped.append(old)
                 bar.advance()
@@ -146,7 +151,7 @@ def _copy(
             run = read_run(source, old)
             run.entry["meta"] = {
                 **(run.entry.get("meta") or {}),
-                COPIED_FROM: {"store": source.location, "id": old},
+                COPIED_FROM: {"store": source_name, "id": old},
             }
             count_points(run, report)
             report.artifacts += len(run.artifacts)

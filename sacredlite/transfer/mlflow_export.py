@@ -82,7 +82,7 @@ def export_mlflow(
             experiments: dict[str, str] = {}
             done = _exported(client)
             for run_id in selection.ids_in(store):
-                source = f"{store.location}#{run_id}"
+                source = f"{store.identity or store.location}#{run_id}"
                 if source in done:
                     continue
                 run = read_run(store, run_id)

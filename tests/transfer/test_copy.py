@@ -196,9 +196,12 @@ def test_mongo_given_with_dash_m(sacredlite_runs, mongo_server, mongo_db_name, m
     dash_m = f"{mongo_server.address}:{mongo_db_name}"
     assert copy_main([str(sacredlite_runs), "-m", dash_m, "--ids", "1", "-q"]) == 0
     assert copy_main(["-m", dash_m, str(tmp_path / "out"), "-q"]) == 0
+    # the same database named as a URL is the same store: run 1 is there already
     out = io.StringIO()
-    report = copy_runs(mongo_url, tmp_path / "out2", out=out)
-    assert report.copied == [(1, 1)] and out.getvalue() == ""
+    report = copy_runs(sacredlite_runs, mongo_url, ids="1-2", out=out)
+    assert report.copied == [(2, 2)] and report.skipped == [1] and out.getvalue() == ""
+    again = copy_runs(mongo_url, tmp_path / "out")
+    assert again.copied == [(2, 2)] and again.skipped == [1]
     assert (tmp_path / "out" / "1" / "config.json").read_bytes() == (
         sacredlite_runs / "1" / "config.json"
     ).read_bytes()
