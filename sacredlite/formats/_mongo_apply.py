@@ -24,7 +24,7 @@ from ._mongo_ops import (
     StartRun,
     StoreFile,
 )
-from ._mongo_schema import Collections, artifact_filename
+from ._mongo_schema import MICROS, Collections, artifact_filename
 
 __all__ = [
     "BATCH_TOKENS_KEPT",
@@ -301,6 +301,8 @@ class Executor:
             # process died can be replayed after being stored
             "sacredlite_batches": {"$each": [op.token], "$slice": -BATCH_TOKENS_KEPT},
         }
+        if op.micros is not None:
+            push[MICROS] = {"$each": op.micros}
         if op.part == 0:
             query = {"_id": op.metric_id, "sacredlite_batches": {"$ne": op.token}}
             self.target.metrics.update_one(query, {"$push": push})

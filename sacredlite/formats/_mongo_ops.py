@@ -121,6 +121,8 @@ class PushMetric:
         steps: the steps (ints).
         values: the values.
         timestamps: the logging times (naive UTC datetimes).
+        micros: the microseconds within the millisecond of each time, which BSON dates
+            drop (a copied run's exact times; ``None``: not kept).
     """
 
     KIND: ClassVar[str] = "metric_push"
@@ -131,6 +133,7 @@ class PushMetric:
     steps: list[Any]
     values: list[Any]
     timestamps: list[Any]
+    micros: list[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class MetricSeries:
         self.refs: list[dict[str, str]] = []  # Sacred's info["metrics"] entries
         self._ids: dict[str, Any] = {}
         self._counts: dict[str, int] = {}
+        self._preset: dict[str, Any] = {}
 
     def referenced_in(self, info: Any) -> Any:
         """Return the stored *info* with every metric of the run in ``info.metrics`` (the
@@ -75,6 +76,11 @@ class MetricSeries:
             ref = {"name": name, "id": str(metric_id)}
             if ref not in self.refs:
                 self.refs.append(ref)
+
+    def adopt(self, name: str, metric_id: Any) -> None:
+        """Give the metric *name*, when it is new, the document id *metric_id* (a copied
+        run keeps the ids its ``info.metrics`` references name)."""
+        self._preset[name] = metric_id
 
     def load(self, metrics: Any, run_id: Any) -> None:
         """Continue the series stored for *run_id* (a run that is overwritten)."""
@@ -110,7 +116,7 @@ class MetricSeries:
         if metric_id is None:
             from bson import ObjectId
 
-            metric_id = self._ids[name] = ObjectId()
+            metric_id = self._ids[name] = self._preset.pop(name, None) or ObjectId()
             self._counts[name] = 0
             yield NewMetric(metric_id, name)
             ref = {"name": name, "id": str(metric_id)}

@@ -93,20 +93,22 @@ written by MongoDB's queue.
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
 
+:func:`write_run` writes a whole run read from any store (``sacredlite copy``, the
+importers) in this layout, ``run.json`` last.
+
 Readers open every file through :func:`open_inside`: nothing outside the storage root is
 read, symlinks included (:mod:`._safe` states the rule).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
 from typing import Any
 
 from ..events import RunStatus
 from ._cout import CoutFile
-from ._io import copy_atomic, md5_file, open_atomic, write_atomic
+from ._file_write import write_run
+from ._io import copy_atomic, md5_file, write_atomic
 from ._json import RunJsonEncoder, Warn, Warner, dumps, flatten, iso_utc, json_data
 from ._layout import (
     CONFIG_FILE,
@@ -128,12 +130,14 @@ from ._layout import (
     artifact_path,
     is_run_name,
     make_run_dir,
+    omniboard_entry,
     report_file,
     status_of,
     store_diff,
     store_once,
     store_sources,
     stored_md5,
+    write_omniboard,
 )
 from ._metrics_read import (
     finalize_metrics,
@@ -145,6 +149,7 @@ from ._metrics_read import (
 )
 from ._metrics_text import dump_metrics
 from ._metrics_write import LIVE_LIMIT, MetricsWriter
+from ._portable import PortableFile, PortableRun
 from ._safe import UnsafePathError, open_inside, read_inside, safe_join
 
 __all__ = [
@@ -168,6 +173,8 @@ __all__ = [
     "TIME_FIELDS",
     "CoutFile",
     "MetricsWriter",
+    "PortableFile",
+    "PortableRun",
     "RunJsonEncoder",
     "UnsafePathError",
     "Warn",
@@ -203,6 +210,7 @@ __all__ = [
     "stored_md5",
     "write_atomic",
     "write_omniboard",
+    "write_run",
     "write_text",
 ]
 
@@ -258,16 +266,3 @@ def write_text(path: str, text: str, atomic: bool = True) -> None:
     else:
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)
-
-
-def omniboard_entry(data: Any) -> dict[str, Any]:
-    """Return the tags and notes of a run from the parsed ``omniboard.json`` (``{}`` when it
-    is missing or not an object)."""
-    side = data if isinstance(data, dict) else {}
-    return {"tags": list(side.get("tags", [])), "notes": side.get("notes", "")}
-
-
-def write_omniboard(run_dir: str, entry: dict[str, Any]) -> None:
-    """Replace the run's ``omniboard.json`` with *entry* (never writing through a link)."""
-    with open_atomic(os.path.join(run_dir, OMNIBOARD_FILE)) as file:
-        file.write(json.dumps(entry, indent=2).encode("utf-8"))

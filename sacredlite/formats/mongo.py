@@ -73,6 +73,15 @@ claimed in ``sacredlite_files`` (``{_id: "<bucket>:<md5>:<filename>", file_id}``
 Sacred). Artifacts: ``artifact://<runs>/<run id>/<name>`` with ``contentType`` and
 ``metadata``.
 
+Copied runs (``sacredlite copy``, :func:`write_run`, beyond Sacred): a run document may
+carry ``sacredlite.exact_times`` (``{field: ISO text}`` of times whose microseconds BSON
+dates drop), ``sacredlite.metric_refs_added`` (the copy added ``info.metrics``; the
+original had none) and, while the copy is under way, ``sacredlite.writing``; metric
+documents and parts may carry ``sacredlite_micros`` (the microseconds within the
+millisecond of each timestamp). :func:`as_recorded` and :func:`read_metric` give the run
+back as it was recorded. A copy creates the index ``{run_id: 1, name: 1}`` on the metrics
+collection (:func:`ensure_indexes`).
+
 URLs: Sacred's ``-m`` grammar (``[host:port:]db_name[.collection[:run_id]][!priority]``)
 or a ``mongodb://`` URL (:func:`parse_mongo_option`), replica sets and write concerns
 included (``mongodb://h1,h2,h3/my_db?replicaSet=rs0&w=majority``); no message ever shows a
@@ -149,6 +158,14 @@ from ._mongo_values import new_warner as new_warner
 from ._mongo_values import safe_keys as safe_keys
 from ._mongo_values import storable as storable
 from ._mongo_values import stored as stored
+from ._mongo_write import EXACT_TIMES as EXACT_TIMES
+from ._mongo_write import METRIC_REFS_ADDED as METRIC_REFS_ADDED
+from ._mongo_write import WRITING as WRITING
+from ._mongo_write import as_recorded as as_recorded
+from ._mongo_write import ensure_indexes as ensure_indexes
+from ._mongo_write import write_run as write_run
+from ._portable import PortableFile as PortableFile
+from ._portable import PortableRun as PortableRun
 
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
@@ -157,16 +174,19 @@ METRIC_PART_POINTS = 200_000
 
 __all__ = [
     "ARTIFACTS",
+    "EXACT_TIMES",
     "BATCH_TOKENS_KEPT",
     "GRAMMAR",
     "METRIC_FIELDS",
     "METRIC_PART_POINTS",
+    "METRIC_REFS_ADDED",
     "OMNIBOARD_NOTES",
     "OMNIBOARD_TAGS",
     "OUTPUT_LIMIT",
     "RESERVED_COLLECTIONS",
     "SOURCES",
     "VERSION",
+    "WRITING",
     "Collections",
     "Executor",
     "MetricSeries",
@@ -174,6 +194,8 @@ __all__ = [
     "Op",
     "OutputChunk",
     "OutputTail",
+    "PortableFile",
+    "PortableRun",
     "PushMetric",
     "QueuedRun",
     "ResetOutput",
@@ -183,6 +205,7 @@ __all__ = [
     "Target",
     "apply_set",
     "artifact_filename",
+    "as_recorded",
     "artifact_files",
     "bson_value",
     "claim_next",
@@ -193,6 +216,7 @@ __all__ = [
     "describe_client",
     "describe_hosts",
     "ended_fields",
+    "ensure_indexes",
     "experiment_files",
     "fail_unrunnable",
     "force_bson_encodeable",
@@ -223,4 +247,5 @@ __all__ = [
     "to_record",
     "url_options",
     "with_diffs",
+    "write_run",
 ]
