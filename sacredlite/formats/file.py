@@ -102,6 +102,7 @@ read, symlinks included (:mod:`._safe` states the rule).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
