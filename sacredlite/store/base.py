@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import MAX_NOTES_CHARS, MAX_TAG_CHARS, MAX_TAGS, check_limit
-from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, select
+from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, get_path, select
 from .series import Series
 
 RunId = int | str
@@ -50,6 +50,8 @@ class RunStore(ABC):
         self._series: OrderedDict[tuple[RunId, str], tuple[Any, Series]] = OrderedDict()
         self._rollups: dict[RunId, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._loading: dict[tuple[RunId, str], threading.Lock] = {}
+        self._derived: OrderedDict[Any, tuple[Any, Series]] = OrderedDict()
+        """Series against other x axes (:mod:`.curves`), keyed by run, metric and axis."""
 
     # -- listing ---------------------------------------------------------------------
     @abstractmethod
@@ -174,6 +176,13 @@ class RunStore(ABC):
             return self.rollups(record["_id"]).get(body, {}).get(kind)
         except StoreError:
             return None
+
+    def column_value(self, record: Record, path: str) -> Any:
+        """Return what the runs table shows in column *path* for *record* (metric summaries
+        as ``metric:NAME:last|min|max``, anything else a dotted path or short name)."""
+        if path.startswith("metric:"):
+            return self.metric_column(record, path)
+        return get_path(record, path)
 
     @abstractmethod
     def artifacts(self, run_id: RunId) -> list[dict[str, Any]]:
