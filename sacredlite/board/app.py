@@ -36,6 +36,7 @@ from ..store.records import (
 from ..store.table import clean, row
 from .api_analysis import AnalysisApi
 from .api_common import error_answer, json_answer, parse_float, parse_query
+from .api_views import ViewsApi, read_body
 from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -165,27 +166,18 @@ class _Api:
 
     # Writes: the edge (security.py) has checked permissions, the Origin, the content type
     # and the body's size before these run; they run in a worker thread like every read.
-    def _body(self, raw: bytes) -> dict[str, Any]:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise StoreError("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise StoreError(f"Expected a JSON object, got {type(body).__name__}.")
-        return body
-
     def tags(self, request: Request, raw: bytes) -> Response:
         run_id = self._id(request)
-        self.store.set_tags(run_id, self._body(raw).get("tags"))  # type: ignore[arg-type]
+        self.store.set_tags(run_id, read_body(raw).get("tags"))  # type: ignore[arg-type]
         return json_answer({"ok": True, "tags": self.store.run(run_id)["omniboard"]["tags"]})
 
     def notes(self, request: Request, raw: bytes) -> Response:
-        self.store.set_notes(self._id(request), self._body(raw).get("notes"))  # type: ignore[arg-type]
+        self.store.set_notes(self._id(request), read_body(raw).get("notes"))  # type: ignore[arg-type]
         return json_answer({"ok": True})
 
     def delete(self, request: Request, raw: bytes) -> Response:
         run_id = self._id(request)
-        body = self._body(raw)
+        body = read_body(raw)
         if str(body.get("confirm")) != str(run_id):
             raise StoreError(f'Deleting run {run_id!r} needs the body {{"confirm": {run_id!r}}}.')
         self.store.delete_run(run_id)
@@ -276,6 +268,7 @@ def create_app(
     """
     api = _Api(store)
     analysis = AnalysisApi(store)
+    saved = ViewsApi(store)
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html")
@@ -294,6 +287,9 @@ def create_app(
         Route("/api/analysis/parallel", _guard(analysis.parallel)),
         Route("/api/analysis/importance", _guard(analysis.importance)),
         Route("/api/export.csv", _guard(analysis.export_csv)),
+        Route("/api/views", _guard(saved.list)),
+        Route("/api/views/{name}", _guard(saved.save, body=True), methods=["PUT"]),
+        Route("/api/views/{name}", _guard(saved.delete, body=True), methods=["DELETE"]),
         Route(r, _guard(api.run)),
         Route(r, _guard(api.delete, body=True), methods=["DELETE"]),
         Route(r + "/output", _guard(api.output)),

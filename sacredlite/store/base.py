@@ -217,6 +217,19 @@ class RunStore(ABC):
     def delete_run(self, run_id: RunId) -> None:
         """Delete a run with its metrics, artifacts and overflow data."""
 
+    # -- saved views (see :mod:`.views`) -----------------------------------------------
+    @abstractmethod
+    def _read_views(self) -> dict[str, dict[str, Any]]:
+        """Return the stored views: ``{name: {"state", "created", "updated"}}``."""
+
+    @abstractmethod
+    def _put_view(self, name: str, view: dict[str, Any]) -> None:
+        """Store one view (creating or replacing it)."""
+
+    @abstractmethod
+    def _drop_view(self, name: str) -> bool:
+        """Remove one view; return whether it existed."""
+
     def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing
         """Release connections and caches."""
 
