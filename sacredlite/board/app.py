@@ -23,7 +23,8 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..store import limits
 from ..store.base import RunStore
-from ..store.curves import curve
+from ..store.config_origin import config_details
+from ..store.curves import curve, metric_sections
 from ..store.limits import check_limit
 from ..store.records import (
     RunQuery,
@@ -95,7 +96,12 @@ class _Api:
     def keys(self, request: Request) -> Response:
         _, page = self.store.list_runs(RunQuery(limit=50))  # the newest runs suggest keys
         records = [self.store.run(r["_id"]) for r in page]
-        found: dict[str, set[str]] = {"config": set(), "info": set(), "meta": set()}
+        found: dict[str, set[str]] = {
+            "config": set(),
+            "info": set(),
+            "meta": set(),
+            "result": set(),
+        }
         for record in records:
             for section, keys in found.items():
                 sub = record.get(section)
@@ -117,6 +123,7 @@ class _Api:
         run_id = self._id(request)
         record = dict(self.store.run(run_id))
         record.pop("captured_out", None)
+        names = self.store.metric_names(run_id)
         return json_answer(
             {
                 "run": record,
@@ -124,7 +131,9 @@ class _Api:
                 "duration": duration(record),
                 "artifacts": self.store.artifacts(run_id),
                 "sources": self.store.sources(run_id),
-                "metrics": self.store.metric_names(run_id),
+                "metrics": names,
+                "metric_sections": metric_sections(names),
+                **config_details(self.store, run_id, record),
             }
         )
 

@@ -223,3 +223,13 @@ def _band(rows: list[Any], grid: Any, band: str) -> dict[str, list[Any]]:
         "lo": [_json_number(v) for v in lo.tolist()],
         "hi": [_json_number(v) for v in hi.tolist()],
     }
+
+
+def metric_sections(names: list[str]) -> dict[str, list[str]]:
+    """Group metric names by their prefix before the first ``/`` or ``.`` (``system/rss_mb``
+    is in ``system``; names without one are in ``""``), each section sorted."""
+    out: dict[str, list[str]] = {}
+    for name in sorted(names):
+        cut = min((i for i in (name.find("/"), name.find(".")) if i > 0), default=-1)
+        out.setdefault(name[:cut] if cut > 0 else "", []).append(name)
+    return out
