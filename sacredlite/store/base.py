@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..events import RunStatus
 from .limits import MAX_NOTES_CHARS, MAX_TAG_CHARS, MAX_TAGS, check_limit
 from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, get_path, select
 from .series import Series
@@ -55,6 +56,7 @@ class RunStore(ABC):
         self._loading: dict[tuple[RunId, str], threading.Lock] = {}
         self._selections: OrderedDict[Any, tuple[float, list[Record]]] = OrderedDict()
         self._select_lock = threading.Lock()
+        self._running: tuple[Any, bool] = (None, False)
         self._derived: OrderedDict[Any, tuple[Any, Series]] = OrderedDict()
         """Series against other x axes (:mod:`.curves`), keyed by run, metric and axis."""
 
@@ -95,6 +97,13 @@ class RunStore(ABC):
     """A token that changes whenever any run is added, changed or removed (``None``: the
     backend cannot tell, and listings are not cached)."""
 
+    def _has_running(self, records: list[Record], generation: Any) -> bool:
+        """Return whether any run is RUNNING (only then does the clock change answers)."""
+        if self._running[0] != generation:
+            running = any(r.get("status") == RunStatus.RUNNING.value for r in records)
+            self._running = (generation, running)
+        return self._running[1]
+
     def _selected(
         self,
         records: list[Record],
@@ -107,9 +116,10 @@ class RunStore(ABC):
         most :data:`VOLATILE_SECONDS` when the answer depends on the clock: status, duration,
         text search), so concurrent listings do not filter and sort the runs again."""
         key = (generation, repr(query.filters), query.search, query.sort, tuple(sorted(need)))
-        volatile = bool(query.search.strip()) or any(
-            p.split(".")[0] in ("status", "duration", "heartbeat") for p in paths
-        )
+        volatile = (
+            bool(query.search.strip())
+            or any(p.split(".")[0] in ("status", "duration", "heartbeat") for p in paths)
+        ) and self._has_running(records, generation)
         with self._select_lock:  # one computation per key; the others wait for it
             hit = self._selections.get(key)
             now = time.monotonic()
@@ -182,7 +192,10 @@ class RunStore(ABC):
             series = self._load_series(run_id, name, hit[1] if hit else None)
             with self._lock:
                 self._series[key] = (version, series)
-                while len(self._series) > 32:
+                while len(self._series) > 1 and (
+                    len(self._series) > 512
+                    or sum(len(s) for _, s in self._series.values()) > 30_000_000
+                ):
                     self._series.popitem(last=False)
             return series
 

@@ -108,6 +108,16 @@ class _Metrics:
         self.series = series
         self.follows = follows  # the side file continues metrics.json
 
+    def points(self) -> int:
+        """Return how many points the run's metrics hold."""
+        return sum(len(s) for s in self.series.values())
+
+
+CACHED_RUNS = 512
+"""Runs whose parsed metrics are kept in memory."""
+CACHED_POINTS = 30_000_000
+"""Points kept in memory across those runs (about 480 MB as float arrays)."""
+
 
 def _parse_array(data: bytes) -> Any:
     """Parse a flat JSON array of numbers, fast with numpy when it is a plain number list."""
@@ -385,7 +395,11 @@ class FileStore(RunStore):
                         series[metric] = Series(steps, values)
             entry = _Metrics(key, offset, series, follows)
             self._metrics[name] = entry
-            while len(self._metrics) > 8:
+            # Keep many runs' metrics (a group plot reads 100 runs) but bounded in points.
+            while len(self._metrics) > 1 and (
+                len(self._metrics) > CACHED_RUNS
+                or sum(m.points() for m in self._metrics.values()) > CACHED_POINTS
+            ):
                 self._metrics.popitem(last=False)
             return entry
 

@@ -87,6 +87,8 @@ class RunIndex:
         self._checked_at: float | None = None
         self._refreshing = False
         self._sections: set[str] = set()
+        """Sections every indexed record has (new records are read with them too)."""
+        self._live_names: set[str] = {n for n, e in self._entries.items() if _is_live(e)}
         self._list: list[Record] | None = None
         self.generation = 0
         """Increases whenever a record is added, replaced or removed."""
@@ -95,7 +97,6 @@ class RunIndex:
     def records(self, need: Collection[str]) -> list[Record]:
         """Return every run's record, with the sections in *need* read."""
         with self._lock:
-            self._sections.update(need)
             root_key = self._dir_key(str(self.root))
             if self._checked_at is None:
                 self._scan(run_names(str(self.root)), need, every=True, complete=True)
@@ -110,7 +111,9 @@ class RunIndex:
                     threading.Thread(
                         target=self._recheck_all, name="sacredlite-run-index", daemon=True
                     ).start()
-            self._fill(need)
+            if not set(need) <= self._sections:
+                self._fill(need)
+                self._sections.update(need)
             if self._list is None:
                 self._list = [entry[2] for entry in self._entries.values()]
             return self._list
@@ -134,8 +137,7 @@ class RunIndex:
     def drop(self, name: str) -> None:
         """Forget one run folder (it changed or was deleted; it is read again when seen)."""
         with self._lock:
-            if self._entries.pop(name, None) is not None:
-                self._changed()
+            self._del(name)
 
     def build_in_background(self, need: Collection[str]) -> None:
         """Build the index in a background thread (after a first page was answered)."""
@@ -152,11 +154,7 @@ class RunIndex:
         return (st.st_mtime_ns, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
 
     def _live(self) -> list[str]:
-        return [
-            name
-            for name, entry in self._entries.items()
-            if entry[0] is None or entry[2].get("status") not in FINISHED
-        ]
+        return list(self._live_names)
 
     def _changed(self) -> None:
         self.generation += 1
@@ -165,7 +163,16 @@ class RunIndex:
     def _set(self, name: str, entry: Entry) -> None:
         old = self._entries.get(name)
         self._entries[name] = entry
+        if _is_live(entry):
+            self._live_names.add(name)
+        else:
+            self._live_names.discard(name)
         if old is None or old[2] is not entry[2]:
+            self._changed()
+
+    def _del(self, name: str) -> None:
+        self._live_names.discard(name)
+        if self._entries.pop(name, None) is not None:
             self._changed()
 
     def _check(self, name: str, old: Entry | None, need: Collection[str]) -> Entry | None:
@@ -182,7 +189,7 @@ class RunIndex:
             return None  # not a run (yet)
         if old is not None and old[1] == keys:
             return (dirkey, keys, old[2])
-        record = self._load(name, need)
+        record = self._load(name, {*need, *self._sections})
         if record is not None:
             return (dirkey, keys, record)
         if old is not None:  # caught mid-write: keep the last good copy, retry later
@@ -199,17 +206,14 @@ class RunIndex:
         if complete:
             present = set(names)
             for gone in [n for n in self._entries if n not in present]:
-                del self._entries[gone]
-                self._changed()
+                self._del(gone)
         if not every:
             names = [n for n in names if n not in self._entries]
         for name in names:
             old = self._entries.get(name)
             entry = self._check(name, old, need)
             if entry is None:
-                if old is not None:
-                    del self._entries[name]
-                    self._changed()
+                self._del(name)
                 continue
             if old is None or entry[2] is not old[2]:
                 parsed += 1
@@ -221,7 +225,7 @@ class RunIndex:
         for name, entry in list(self._entries.items()):
             if any(section not in entry[2] for section in need):
                 if not self._add_sections(name, entry[2], need):
-                    self._entries[name] = (None, (None,), entry[2])
+                    self._set(name, (None, (None,), entry[2]))
                 self._changed()
 
     def _recheck_all(self) -> None:
@@ -243,10 +247,14 @@ class RunIndex:
                 for gone in set(snapshot) - set(names):
                     if self._entries.get(gone) is snapshot[gone]:
                         self.drop(gone)
-                self._fill(need)
                 if self._cache:
                     save_index(self.root, dict(self._entries))
         finally:
             with self._lock:
                 self._refreshing = False
                 self._checked_at = time.monotonic()
+
+
+def _is_live(entry: Entry) -> bool:
+    """Return whether an entry must be checked on every listing (not finished, or torn)."""
+    return entry[0] is None or entry[2].get("status") not in FINISHED
