@@ -111,8 +111,11 @@ import sys, uvicorn
 sys.path.insert(0, {repo!r})
 from sacredlite.board.app import create_app
 from sacredlite.store import open_store
-store = open_store({target!r}, read_only=True) if {mongo!r} is None else open_store(
-    mongo_url={mongo!r}, db_name="bench", read_only=True)
+target, mongo, db = {target!r}, {mongo!r}, {db!r}
+if mongo is None:
+    store = open_store(target, read_only=True)
+else:
+    store = open_store(mongo_url=mongo, db_name=db, read_only=True)
 uvicorn.run(create_app(store), host="127.0.0.1", port={port}, log_level="warning",
             backlog=4096)
 """
@@ -121,9 +124,9 @@ uvicorn.run(create_app(store), host="127.0.0.1", port={port}, log_level="warning
 class BoardProcess:
     """``sacredlite board`` as users run it: uvicorn in its own process."""
 
-    def __init__(self, target=None, mongo=None, env=None):
+    def __init__(self, target=None, mongo=None, env=None, db="bench"):
         self.port = free_port()
-        code = SERVER.format(repo=REPO, target=target, mongo=mongo, port=self.port)
+        code = SERVER.format(repo=REPO, target=target, mongo=mongo, db=db, port=self.port)
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -221,3 +224,157 @@ def report(label, figures):
         else:
             flag = "" if value <= 1.0 else "   (over 1 s)"
             print(f"  {name:<58} {value * 1000:8.0f} ms{flag}")
+
+
+def _wait_built(port, path, timeout=600):
+    """Return the seconds until the index answers *path* (it waits for the build)."""
+    t = time.perf_counter()
+    get(port, path)
+    return time.perf_counter() - t
+
+
+def _best(port, path, times=3):
+    return min(get(port, path)[0] for _ in range(times))
+
+
+def file_figures(tmp, run_doc, config, many, points, load_seconds, cache_delay):
+    """Print the issue-11 figures on file storage; return the 10,000-run store's path."""
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "cache-never-seen"))
+    figures = {}
+    root = os.path.join(tmp, "runs-many")
+    os.makedirs(root)
+    t = time.perf_counter()
+    write_parallel(root, many, run_doc, config)
+    figures[f"(writing {many:,} runs, 2 processes)"] = f"{time.perf_counter() - t:.1f} s"
+    board = BoardProcess(root, env=env)
+    try:
+        figures["runs list, first page, never-seen store"], data = get(
+            board.port, "/api/runs?limit=50"
+        )
+        assert data["total"] == many, data["total"]
+        figures["(whole index built in the background)"] = (
+            f"{_wait_built(board.port, '/api/runs?limit=50&offset=50'):.1f} s"
+        )
+        figures["runs list, first page, warm"] = _best(board.port, "/api/runs?limit=50")
+        figures["runs list, page 100, warm"] = _best(board.port, "/api/runs?limit=50&offset=5000")
+        sort = "/api/runs?limit=50&sort=-config.lr&columns=config.lr"
+        figures["runs list sorted by a config key, first (reads configs)"] = get(board.port, sort)[
+            0
+        ]
+        figures["runs list sorted by a config key, warm"] = _best(board.port, sort)
+    finally:
+        board.stop()
+    time.sleep(cache_delay)
+    board = BoardProcess(root, env=env)
+    try:
+        figures["runs list, first page, restarted board"] = get(board.port, "/api/runs?limit=50")[0]
+    finally:
+        board.stop()
+
+    big = os.path.join(tmp, "big")
+    os.makedirs(big)
+    t = time.perf_counter()
+    write_big_metric(big, 1, points, run_doc, config)
+    figures[f"(writing a {points:,}-point metric)"] = f"{time.perf_counter() - t:.1f} s"
+    board = BoardProcess(big, env=env)
+    try:
+        url = "/api/runs/1/metrics/loss?points=2000"
+        figures[f"{points:,}-point metric, first (parses metrics.json)"], m = get(board.port, url)
+        assert m["total"] == points
+        figures[f"{points:,}-point metric -> 2000 points, warm"] = _best(board.port, url)
+        zoom = url + f"&start={points // 3}&stop={points // 2}"
+        figures[f"{points:,}-point metric, zoomed window, warm"] = _best(board.port, zoom)
+    finally:
+        board.stop()
+    time.sleep(cache_delay)  # the parsed arrays are cached on disk in the background
+    board = BoardProcess(big, env=env)
+    try:
+        figures[f"{points:,}-point metric, first, restarted board"] = get(board.port, url)[0]
+    finally:
+        board.stop()
+
+    groups = os.path.join(tmp, "groups")
+    os.makedirs(groups)
+    write_group_runs(groups, 100, 10_000, run_doc)
+    board = BoardProcess(groups, env=env)
+    try:
+        url = "/api/groups/metric?by=config.lr&name=loss&points=1000&band=std"
+        figures["group plot 100 runs x 10,000 points, first"], g = get(board.port, url)
+        assert sum(len(x["members"]) for x in g["groups"]) == 100
+        figures["group plot 100 runs x 10,000 points, warm"] = _best(board.port, url)
+    finally:
+        board.stop()
+
+    ten = os.path.join(tmp, "runs-10k")
+    os.makedirs(ten)
+    write_parallel(ten, 10_000, run_doc, config)
+    board = BoardProcess(ten, env=env)
+    try:
+        url = (
+            "/api/analysis/parallel?keys=config.lr,config.batch,config.net.depth,"
+            "config.net.width&metric=result&limit=10000"
+        )
+        figures["parallel coordinates of 10,000 runs, first"], p = get(board.port, url)
+        assert len(p["rows"]) == 10_000
+        figures["parallel coordinates of 10,000 runs, warm"] = _best(board.port, url)
+        _load_figures(figures, board.port, load_seconds)
+    finally:
+        board.stop()
+    report("Issue 11, file storage", figures)
+    return ten
+
+
+def _load_figures(figures, port, seconds):
+    get(port, "/api/runs?limit=50&sort=-config.lr&columns=config.lr,config.net.depth")
+    load_test(port, LOAD_MIX, 200, 2.0)  # warm up every query of the mix
+    rate, p50, p99, errors = load_test(port, LOAD_MIX, 200, seconds)
+    figures["load: 200 concurrent list/meta requests, requests/s"] = f"{rate:.0f} (target >= 300)"
+    figures["load: p50"] = p50
+    figures["load: p99 (target <= 1 s)"] = p99
+    figures["load: errors"] = str(errors)
+
+
+def mongo_figures(url, client, run_doc, config, runs, load_seconds):
+    """Print the issue-11 figures on MongoDB (the SecantusDB test server), with what the
+    server itself takes to send every run (the floor of a cold listing)."""
+    figures = {}
+    db = client.bench11
+    t = time.perf_counter()
+    docs = []
+    for i in range(1, runs + 1):
+        doc = run_doc(i)
+        doc.update(_id=i, config=config(i), info={}, captured_out="", format="MongoObserver-0.7.0")
+        docs.append(doc)
+        if len(docs) == 1000:
+            db.runs.insert_many(docs)
+            docs = []
+    if docs:
+        db.runs.insert_many(docs)
+    figures[f"(inserting {runs:,} runs)"] = f"{time.perf_counter() - t:.1f} s"
+    t = time.perf_counter()
+    listed = sum(1 for _ in db.runs.find({}, {"captured_out": 0, "fail_trace": 0}))
+    figures[f"test server alone: find() of all {listed:,} runs"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for _ in range(100):
+        db.runs.find_one({"_id": 1}, {"_id": 1})
+    figures["test server alone: one find_one by _id"] = (time.perf_counter() - t) / 100
+    board = BoardProcess(mongo=url, db="bench11")
+    try:
+        figures[f"runs list of {runs:,} runs, first page, never-seen"], data = get(
+            board.port, "/api/runs?limit=50"
+        )
+        assert data["total"] == runs
+        figures[f"runs list of {runs:,} runs, first page, warm"] = _best(
+            board.port, "/api/runs?limit=50"
+        )
+        url_p = (
+            "/api/analysis/parallel?keys=config.lr,config.batch,config.net.depth,"
+            "config.net.width&metric=result&limit=10000"
+        )
+        figures[f"parallel coordinates of {runs:,} runs, first"], p = get(board.port, url_p)
+        assert len(p["rows"]) == runs
+        figures[f"parallel coordinates of {runs:,} runs, warm"] = _best(board.port, url_p)
+        _load_figures(figures, board.port, load_seconds)
+    finally:
+        board.stop()
+    report("Issue 11, MongoDB (SecantusDB test server)", figures)
