@@ -13,13 +13,14 @@ tags edited elsewhere, e.g. in Omniboard, show up within that time).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from ..events import RunStatus
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
-from .records import NotFound, Record, RunNotFound, StoreError
+from .records import NotFound, Record, RunNotFound, RunQuery, StoreError
 from .series import Series
 
 try:
@@ -158,6 +159,33 @@ class MongoStore(RunStore):
     # -- listing ---------------------------------------------------------------------
     generation = 0
     """Changes whenever a listed run is added, changed or removed."""
+
+    def list_runs(
+        self, query: RunQuery | None = None, columns: Iterable[str] = ()
+    ) -> tuple[int, list[Record]]:
+        """Return ``(total matching, page)``; before the run list is cached, a page sorted
+        by id is asked of the server (by ``_id``, its index) while the cache loads in the
+        background, so a first page does not wait for every run to arrive."""
+        query = query or RunQuery()
+        columns = list(columns)
+        simple = not (
+            query.filters
+            or query.search.strip()
+            or query.sort.lstrip("-+") not in ("id", "_id")
+            or any(c.startswith("metric:") for c in columns)
+        )
+        with self._lock:
+            cached = bool(self._cache)
+        if cached or not simple:
+            return super().list_runs(query, columns)
+        order = pymongo.DESCENDING if query.sort.startswith("-") else pymongo.ASCENDING
+        cursor = self.runs.find({}, _LIST_PROJECTION).sort("_id", order).skip(query.offset)
+        if query.limit is not None:
+            cursor = cursor.limit(query.limit)
+        page = [_normalize(doc) for doc in cursor]
+        total = self.runs.count_documents({})
+        threading.Thread(target=self.records, name="sacredlite-run-list", daemon=True).start()
+        return total, page
 
     def records(self, need: Collection[str] = SECTIONS) -> list[Record]:
         """Return every run's record (cached; live, new and deleted runs refreshed)."""
