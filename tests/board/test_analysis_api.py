@@ -279,3 +279,18 @@ def test_a_running_runs_metric_gains_points_on_every_request(backend, x):
             )
         second = c.get("/api/runs/1/metrics/loss", params={"x": x}).json()
         assert second["total"] == 15 and second["values"][-1] == 14
+
+
+def test_metric_points_over_the_limit_are_refused(client):
+    """More plotted points than MAX_PLOT_POINTS is a 413 naming the limit."""
+    resp = client.get("/api/runs/1/metrics/loss", params={"points": limits.MAX_PLOT_POINTS + 1})
+    assert resp.status_code == 413 and "Points of a plotted metric" in resp.json()["error"]
+
+
+def test_export_never_writes_a_spreadsheet_formula(backend):
+    """Text a spreadsheet would run (=, +, -, @) is exported with a leading apostrophe."""
+    backend.write(1, comment='=HYPERLINK("http://evil.example")', result=-1.5)
+    with TestClient(create_app(backend.open())) as c:
+        rows = list(csv.DictReader(io.StringIO(c.get("/api/export.csv").text)))
+    assert rows[0]["comment"] == '\'=HYPERLINK("http://evil.example")'
+    assert rows[0]["result"] == "-1.5"
