@@ -355,6 +355,9 @@ def mongo_figures(url, client, run_doc, config, runs, load_seconds):
     listed = sum(1 for _ in db.runs.find({}, {"captured_out": 0, "fail_trace": 0}))
     figures[f"test server alone: find() of all {listed:,} runs"] = time.perf_counter() - t
     t = time.perf_counter()
+    list(db.runs.find({}, {"captured_out": 0}).sort("_id", -1).limit(50))
+    figures["test server alone: 50 runs sorted by _id"] = time.perf_counter() - t
+    t = time.perf_counter()
     for _ in range(100):
         db.runs.find_one({"_id": 1}, {"_id": 1})
     figures["test server alone: one find_one by _id"] = (time.perf_counter() - t) / 100

@@ -183,7 +183,7 @@ class MongoStore(RunStore):
         if query.limit is not None:
             cursor = cursor.limit(query.limit)
         page = [_normalize(doc) for doc in cursor]
-        total = self.runs.count_documents({})
+        total = self.runs.estimated_document_count()  # no filter: the collection's count
         threading.Thread(target=self.records, name="sacredlite-run-list", daemon=True).start()
         return total, page
 
