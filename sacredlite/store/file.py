@@ -257,7 +257,8 @@ class FileStore(RunStore):
                 skipped += 1
                 continue
             page.append(record)
-        self._index.build_in_background(need)
+        # config is read in the same pass: the next screens (columns, groups, analysis) need it
+        self._index.build_in_background({*need, "config"})
         return len(ids) - skipped, page
 
     def _dir(self, run_id: RunId) -> str:
