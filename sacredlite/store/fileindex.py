@@ -215,8 +215,8 @@ class RunIndex:
             if entry is None:
                 self._del(name)
                 continue
-            if old is None or entry[2] is not old[2]:
-                parsed += 1
+            if old is None or (entry[2] is not old[2] and not _is_live(entry)):
+                parsed += 1  # a live run's re-reads are not saved: it is re-read at start
             self._set(name, entry)
         if parsed and self._cache:
             save_index(self.root, dict(self._entries))
