@@ -284,9 +284,9 @@ def file_figures(tmp, run_doc, config, many, points, load_seconds, cache_delay):
         figures[f"{points:,}-point metric -> 2000 points, warm"] = _best(board.port, url)
         zoom = url + f"&start={points // 3}&stop={points // 2}"
         figures[f"{points:,}-point metric, zoomed window, warm"] = _best(board.port, zoom)
+        time.sleep(cache_delay)  # the board caches the parsed arrays on disk meanwhile
     finally:
         board.stop()
-    time.sleep(cache_delay)  # the parsed arrays are cached on disk in the background
     board = BoardProcess(big, env=env)
     try:
         figures[f"{points:,}-point metric, first, restarted board"] = get(board.port, url)[0]
