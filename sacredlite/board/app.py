@@ -37,6 +37,7 @@ from ..store.table import clean, row
 from .api_analysis import AnalysisApi
 from .api_common import error_answer, json_answer, parse_float, parse_query
 from .api_views import ViewsApi, read_body
+from .pagecache import PageCache
 from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -66,6 +67,7 @@ class _Api:
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
+        self.pages = PageCache()
 
     def _id(self, request: Request) -> Any:
         return self.store.parse_id(request.path_params["run_id"])
@@ -88,9 +90,20 @@ class _Api:
 
     def runs(self, request: Request) -> Response:
         query, columns = parse_query(request)
+        before = self.store.generation
         total, records = self.store.list_runs(query, columns)
+        stable = self.store.listing_is_stable() and not any(
+            c.startswith("metric:") for c in columns
+        )
+        key = (self.store.generation, request.url.query)
+        body = self.pages.get(key, stable)
+        if body is not None:
+            return Response(body, media_type="application/json")
         rows = [row(r, columns, self.store) for r in records]
-        return json_answer({"total": total, "offset": query.offset, "rows": rows})
+        answer = json_answer({"total": total, "offset": query.offset, "rows": rows})
+        if before == key[0]:  # the runs did not change while this page was built
+            self.pages.put(key, bytes(answer.body))
+        return answer
 
     def keys(self, request: Request) -> Response:
         _, page = self.store.list_runs(RunQuery(limit=50))  # the newest runs suggest keys

@@ -85,6 +85,8 @@ class RunStore(ABC):
         records = self.records(need)
         generation = self.generation
         whole = RunQuery(filters=query.filters, search=query.search, sort=query.sort)
+        if generation is not None:
+            self._has_running(records, generation)
         if generation is None or any(p.startswith("metric:") for p in paths):
             total, rows = select(records, whole, self.metric_column)
         else:
@@ -96,6 +98,12 @@ class RunStore(ABC):
     generation: Any = None
     """A token that changes whenever any run is added, changed or removed (``None``: the
     backend cannot tell, and listings are not cached)."""
+
+    def listing_is_stable(self) -> bool:
+        """Return whether the last listing's answer holds until :attr:`generation` changes:
+        no run is RUNNING, so no status or duration moves with the clock."""
+        generation = self.generation
+        return generation is not None and self._running == (generation, False)
 
     def _has_running(self, records: list[Record], generation: Any) -> bool:
         """Return whether any run is RUNNING (only then does the clock change answers)."""

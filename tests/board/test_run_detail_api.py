@@ -103,3 +103,20 @@ def test_a_dead_runs_duration_ends_at_its_last_heartbeat(backend):
         assert abs(data["duration"] - 90.0) < 1e-3
         row = c.get("/api/runs").json()["rows"][0]
         assert row["status"] == "PROBABLY_DEAD" and abs(row["duration"] - 90.0) < 1e-3
+
+
+def test_cached_list_pages_follow_writes_and_new_runs(backend):
+    """The runs list reuses rendered pages, yet a tag write or a new run shows at once."""
+    backend.populate(3)
+    with TestClient(create_app(backend.open())) as c:
+        for _ in range(2):
+            rows = c.get("/api/runs", params={"sort": "id"}).json()["rows"]
+        assert rows[0]["tags"] == []
+        c.put("/api/runs/1/tags", json={"tags": ["fresh"]})
+        rows = c.get("/api/runs", params={"sort": "id"}).json()["rows"]
+        assert rows[0]["tags"] == ["fresh"]
+        backend.write(4, status="COMPLETED")
+        if backend.kind == "mongo":
+            c.app.state.store.recheck = 0  # no grace period between listings
+        ids = [r["id"] for r in c.get("/api/runs", params={"sort": "id"}).json()["rows"]]
+        assert ids == [1, 2, 3, 4]
