@@ -73,3 +73,27 @@ def test_first_page_of_a_new_store_is_read_from_folder_names(file_root):
     full = open_store(file_root)
     full.records()
     assert full.list_runs(RunQuery(limit=2))[1][0]["_id"] == 6
+
+
+def test_the_index_is_cached_on_disk_in_chunks(file_root, monkeypatch):
+    """A new session loads the saved index (written in chunks, so writing it never holds
+    the interpreter long); a cache holding anything but plain data is ignored."""
+    import pickle
+
+    from sacredlite.store import filecache
+
+    monkeypatch.setattr(filecache, "CHUNK", 2)
+    store = open_store(file_root)
+    store.records()
+    filecache._write_index(store.root, dict(store._index._entries))
+    loaded = filecache.load_index(store.root)
+    assert sorted(loaded) == ["1", "2", "3", "4", "5", "6"]
+    assert loaded["4"][2]["status"] == "COMPLETED"
+    with open(filecache.cache_file(store.root), "ab") as fh:  # a chunk after the end is ignored
+        fh.write(b"junk")
+    assert sorted(filecache.load_index(store.root)) == sorted(loaded)
+    path = filecache.cache_file(store.root)
+    with open(path, "wb") as fh:
+        pickle.dump({"version": filecache._VERSION, "root": str(store.root)}, fh)
+        pickle.dump({"1": shutil.rmtree}, fh)  # a function: refused by the unpickler
+    assert filecache.load_index(store.root) == {}
