@@ -237,6 +237,7 @@ class RunIndex:
             names = run_names(str(self.root))
             fresh = {name: self._check(name, snapshot.get(name), need) for name in names}
             with self._lock:
+                generation = self.generation
                 for name, entry in fresh.items():
                     if self._entries.get(name) is not snapshot.get(name):
                         continue  # changed meanwhile: that copy is newer
@@ -247,7 +248,7 @@ class RunIndex:
                 for gone in set(snapshot) - set(names):
                     if self._entries.get(gone) is snapshot[gone]:
                         self.drop(gone)
-                if self._cache:
+                if self._cache and self.generation != generation:
                     save_index(self.root, dict(self._entries))
         finally:
             with self._lock:
