@@ -93,6 +93,12 @@ written by MongoDB's queue.
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
 
+``DIR/_sacredlite_views.json`` (sacredlite, :data:`VIEWS_FILE`)
+    The board's saved views, ``{"views": {name: {"state": {...}, "created": ISO time,
+    "updated": ISO time}}}``, replaced atomically (:func:`write_views_file`). Its name
+    starts with ``_``: no reader takes it for a run, and Sacred's observer, which only
+    makes digit-named directories, never touches it.
+
 :func:`write_run` writes a whole run read from any store (``sacredlite copy``, the
 importers) in this layout, ``run.json`` last.
 
@@ -152,6 +158,7 @@ from ._metrics_text import dump_metrics
 from ._metrics_write import LIVE_LIMIT, MetricsWriter
 from ._portable import PortableFile, PortableRun
 from ._safe import UnsafePathError, open_inside, read_inside, safe_join
+from ._views import VIEWS_FILE, read_views_file, write_views_file
 
 __all__ = [
     "CONFIG_FILE",
@@ -172,6 +179,7 @@ __all__ = [
     "STATIC_RUN_KEYS",
     "TEMPLATE_FILE",
     "TIME_FIELDS",
+    "VIEWS_FILE",
     "CoutFile",
     "MetricsWriter",
     "PortableFile",
@@ -200,6 +208,7 @@ __all__ = [
     "read_inside",
     "read_metrics",
     "read_run",
+    "read_views_file",
     "report_file",
     "safe_join",
     "side_file_base",
@@ -213,6 +222,7 @@ __all__ = [
     "write_omniboard",
     "write_run",
     "write_text",
+    "write_views_file",
 ]
 
 STATIC_RUN_KEYS = frozenset({"command", "experiment", "host", "meta", "start_time"})

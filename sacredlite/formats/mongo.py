@@ -62,6 +62,10 @@ each as large. :func:`read_metric` joins them.
 characters; older text moves, in order, to ``{_id: {run_id, seq}, run_id, seq, start,
 text}``. :func:`read_captured_out` joins them.
 
+``sacredlite.views`` (beyond Sacred, :data:`VIEWS`): the board's saved views, one document
+per view, ``{_id: name, state: {...}, created: ISO time, updated: ISO time}``
+(:func:`read_views_collection`, :func:`put_view_document`, :func:`delete_view_document`).
+
 ``sacredlite_counters`` (beyond Sacred): ``{_id: <runs collection>, seq}``, advanced with
 ``$inc`` for each new run: any number of processes never collide; an id taken by other
 tools (Sacred allocates max+1) moves it past them.
@@ -166,6 +170,10 @@ from ._mongo_write import ensure_indexes as ensure_indexes
 from ._mongo_write import write_run as write_run
 from ._portable import PortableFile as PortableFile
 from ._portable import PortableRun as PortableRun
+from ._views import VIEWS as VIEWS
+from ._views import delete_view_document as delete_view_document
+from ._views import put_view_document as put_view_document
+from ._views import read_views_collection as read_views_collection
 
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
@@ -187,6 +195,7 @@ __all__ = [
     "SOURCES",
     "VERSION",
     "WRITING",
+    "VIEWS",
     "Collections",
     "Executor",
     "MetricSeries",
@@ -211,6 +220,7 @@ __all__ = [
     "claim_next",
     "claim_resume",
     "delete_run",
+    "delete_view_document",
     "describe",
     "describe_access_error",
     "describe_client",
@@ -231,8 +241,10 @@ __all__ = [
     "new_warner",
     "parse_mongo_db_arg",
     "parse_mongo_option",
+    "put_view_document",
     "read_captured_out",
     "read_metric",
+    "read_views_collection",
     "redact_url",
     "release",
     "requeue_dead",

@@ -2,9 +2,10 @@
 
 The index (records keyed on file stats) is pickled to
 ``$XDG_CACHE_HOME/sacredlite/index-<hash of the storage path>.pickle`` (default
-``~/.cache``). Loading it uses an unpickler that accepts only plain containers and the
-``datetime`` types, so a tampered cache file cannot run code; a cache that does not load
-is ignored. Entries are still checked against the files' stats before use.
+``~/.cache``): a header, then the entries in chunks of :data:`CHUNK`, then ``None``.
+Loading it uses an unpickler that accepts only plain containers and the ``datetime``
+types, so a tampered cache file cannot run code; a cache that does not load is ignored.
+Entries are still checked against the files' stats before use.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from typing import Any
 from ..formats._io import open_atomic
 
 _ALLOWED = {("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta")}
-_VERSION = 1
+_VERSION = 2
+CHUNK = 500
+"""Entries pickled at a time: one ``pickle.dump`` holds the interpreter until it is done,
+and a whole 100,000-run index took it for over a second, stalling the board's requests."""
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -39,16 +43,23 @@ def cache_file(root: Path) -> Path:
 
 def load_index(root: Path) -> dict[str, Any]:
     """Return the cached index of *root*, or ``{}`` when there is none usable."""
+    index: dict[str, Any] = {}
     try:
-        data = cache_file(root).read_bytes()
-        payload = _SafeUnpickler(io.BytesIO(data)).load()
+        stream = io.BytesIO(cache_file(root).read_bytes())
+        header = _SafeUnpickler(stream).load()
+        if not isinstance(header, dict) or header.get("version") != _VERSION:
+            return {}
+        if header.get("root") != str(root):
+            return {}
+        while True:  # chunks of entries, then None
+            chunk = _SafeUnpickler(stream).load()  # each dump has its own memo
+            if chunk is None:
+                return index
+            if not isinstance(chunk, dict):
+                return {}
+            index.update(chunk)
     except Exception:  # noqa: BLE001 - any unreadable cache is simply rebuilt
         return {}
-    if not isinstance(payload, dict) or payload.get("version") != _VERSION:
-        return {}
-    if payload.get("root") != str(root) or not isinstance(payload.get("index"), dict):
-        return {}
-    return payload["index"]  # type: ignore[no-any-return]
 
 
 _pending: dict[Path, threading.Timer] = {}
@@ -82,9 +93,14 @@ def _write_index(root: Path, index: dict[str, Any]) -> None:
     path = cache_file(root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"version": _VERSION, "root": str(root), "index": dict(index)}
+        header = {"version": _VERSION, "root": str(root)}
+        items = list(index.items())
         with open_atomic(path, 0o600) as fh:  # private: the records of the user's runs
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(header, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), CHUNK):  # other threads run between chunks
+                chunk = dict(items[start : start + CHUNK])
+                pickle.dump(chunk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(None, fh, protocol=pickle.HIGHEST_PROTOCOL)
         indexes = sorted(path.parent.glob("index-*.pickle"), key=lambda p: p.stat().st_mtime)
         for stale in indexes[:-INDEX_KEEP]:
             stale.unlink(missing_ok=True)
