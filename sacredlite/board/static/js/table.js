@@ -1,7 +1,7 @@
 // The runs table: sortable, filterable, configurable columns (remembered), selection for
 // compare/delete, auto-refresh while runs are running.
 import { api } from "./api.js";
-import { h, clear, fill, fmtTime, fmtDuration, fmtValue, statusBadge, toast } from "./dom.js";
+import { h, clear, fill, fmtTime, fmtDuration, fmtValue, statusBadge, toast, flattenObj } from "./dom.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT", "PROBABLY_DEAD"];
 const BUILTIN = {
@@ -40,6 +40,8 @@ function cell(row, key) {
     case "duration": return fmtDuration(row.duration);
     case "tags": return (row.tags || []).map((t) => h("span", { class: "tag" }, t));
     case "notes": return h("span", { class: "notes-cell" }, row.notes || "");
+    case "result": return row.result && typeof row.result === "object" && !Array.isArray(row.result)
+      ? Object.entries(flattenObj(row.result)).map(([k, v]) => `${k}=${fmtValue(v)}`).join(", ") : fmtValue(row.result);
     default: return fmtValue(BUILTIN[key] ? row[key] : row.cols[key]);
   }
 }
@@ -51,6 +53,8 @@ export function tableView(root, meta) {
   let total = 0;
   let keys = { config: [], info: [], meta: [], metrics: [] };
   let columnsOpen = false;
+  let justAdded = null;
+  let resultKeys = new Set();
   const save = () => localStorage.setItem(STORE_KEY, JSON.stringify({ ...state, offset: 0 }));
   const extraKeys = () => state.columns.filter((c) => c.visible && !BUILTIN[c.key]).map((c) => c.key);
 
@@ -70,6 +74,7 @@ export function tableView(root, meta) {
     try {
       const data = await api.runs(params);
       rows = data.rows; total = data.total;
+      noteResultKeys();
       renderTable(); renderPager(); renderActions();
     } catch (err) { toast(err.message, true); }
   }
@@ -80,14 +85,14 @@ export function tableView(root, meta) {
     const desc = state.sort.startsWith("-");
     const allBox = h("input", { type: "checkbox", title: "select all on this page", checked: rows.length > 0 && rows.every((r) => selected.has(r.id)),
       onchange: (e) => { rows.forEach((r) => (e.target.checked ? selected.add(r.id) : selected.delete(r.id))); renderTable(); renderActions(); } });
-    const head = h("tr", {}, h("th", {}, allBox), cols.map((c) => h("th", {
-      class: "sortable" + (c.key === sortKey ? (desc ? " desc" : " asc") : ""), dataset: { key: c.key },
+    const head = h("tr", {}, h("th", { class: "sticky sel" }, allBox), cols.map((c) => h("th", {
+      class: "sortable" + (c.key === "id" ? " sticky c-id" : "") + (c.key === sortKey ? (desc ? " desc" : " asc") : ""), dataset: { key: c.key },
       onclick: () => { state.sort = (c.key === sortKey && !desc ? "-" : "") + c.key; if (c.key === sortKey && desc) state.sort = c.key; state.offset = 0; save(); refresh(); },
     }, label(c.key))));
     const body = rows.map((r) => h("tr", { class: `row-${String(r.status).toLowerCase()}`, dataset: { id: r.id } },
-      h("td", {}, h("input", { type: "checkbox", class: "select", checked: selected.has(r.id),
+      h("td", { class: "sticky sel" }, h("input", { type: "checkbox", class: "select", checked: selected.has(r.id),
         onchange: (e) => { e.target.checked ? selected.add(r.id) : selected.delete(r.id); renderActions(); } })),
-      cols.map((c) => h("td", { class: `c-${c.key.replace(/[^a-z0-9_-]/gi, "_")}` }, cell(r, c.key)))));
+      cols.map((c) => h("td", { class: `c-${c.key.replace(/[^a-z0-9_-]/gi, "_")}` + (c.key === "id" ? " sticky" : "") }, cell(r, c.key)))));
     fill(table, h("thead", {}, head), h("tbody", {}, body.length ? body : h("tr", {}, h("td", { colspan: cols.length + 1, class: "muted" }, "No runs match."))));
   }
 
@@ -144,24 +149,41 @@ export function tableView(root, meta) {
       if (!key) return;
       const found = state.columns.find((c) => c.key === key);
       if (found) found.visible = true; else state.columns.push({ key, visible: true });
+      justAdded = key;
       save(); renderColumns(); refresh();
+      const li = columnsPanel.querySelector("li.new");
+      if (li) li.scrollIntoView({ block: "nearest" });
     };
-    const list = state.columns.map((c, i) => h("li", {},
+    const list = state.columns.map((c, i) => h("li", { class: c.key === justAdded ? "new" : "", dataset: { key: c.key } },
       h("label", {}, h("input", { type: "checkbox", checked: c.visible, onchange: (e) => { c.visible = e.target.checked; save(); refresh(); } }), " ", label(c.key)),
       h("button", { type: "button", title: "move up", onclick: () => move(i, -1) }, "↑"),
       h("button", { type: "button", title: "move down", onclick: () => move(i, 1) }, "↓"),
       BUILTIN[c.key] ? null : h("button", { type: "button", title: "remove", onclick: () => { state.columns.splice(i, 1); save(); renderColumns(); refresh(); } }, "×")));
     fill(columnsPanel, h("details", { open: columnsOpen, ontoggle: (e) => { columnsOpen = e.target.open; } }, h("summary", {}, "Columns"),
-      h("ul", { class: "col-list" }, list),
-      h("form", { onsubmit: add }, input, h("button", { type: "submit" }, "Add column")),
-      h("button", { type: "button", onclick: () => { state.columns = DEFAULT_COLUMNS.map((key) => ({ key, visible: true })); save(); renderColumns(); refresh(); } }, "Reset columns")));
+      h("div", { class: "col-body" },
+        h("form", { onsubmit: add }, input, h("button", { type: "submit" }, "Add column")),
+        h("ul", { class: "col-list" }, list),
+        h("button", { type: "button", onclick: () => { state.columns = DEFAULT_COLUMNS.map((key) => ({ key, visible: true })); save(); renderColumns(); refresh(); } }, "Reset columns"))));
+  }
+
+  function renderKeys() {
+    const options = [...Object.keys(BUILTIN), ...resultKeys, ...keys.config, ...keys.info, ...keys.meta,
+      ...keys.metrics.flatMap((m) => [`metric:${m}:last`, `metric:${m}:min`, `metric:${m}:max`])];
+    fill(datalist, [...new Set(options)].map((o) => h("option", { value: o })));
+  }
+
+  // A dict result offers its keys as columns (result.x), from the rows seen.
+  function noteResultKeys() {
+    const before = resultKeys.size;
+    for (const r of rows) {
+      if (r.result && typeof r.result === "object" && !Array.isArray(r.result)) for (const k of Object.keys(flattenObj(r.result))) resultKeys.add(`result.${k}`);
+    }
+    if (resultKeys.size !== before) renderKeys();
   }
 
   async function loadKeys() {
-    try { keys = await api.keys(); } catch { return; }
-    const options = [...Object.keys(BUILTIN), ...keys.config, ...keys.info, ...keys.meta,
-      ...keys.metrics.flatMap((m) => [`metric:${m}:last`, `metric:${m}:min`, `metric:${m}:max`])];
-    fill(datalist, options.map((o) => h("option", { value: o })));
+    try { keys = { ...keys, ...(await api.keys()) }; } catch { return; }
+    renderKeys();
   }
 
   fill(root, h("section", { class: "table-view" },
