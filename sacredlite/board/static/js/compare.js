@@ -58,9 +58,9 @@ export function compareView(root, meta, ids) {
     const renderCfg = () => {
       const keys = onlyDiff ? d.differs : d.keys;
       fill(cfgTable, 
-        h("tr", {}, h("th", {}, "config"), runs.map((r) => h("th", {}, h("a", { href: `#/run/${encodeURIComponent(r.id)}` }, `#${r.id}`), " ", statusBadge(r.status)))),
-        keys.map((k) => h("tr", { class: d.differs.includes(k) ? "differs" : "" }, h("td", { class: "key" }, k), runs.map((r) => h("td", {}, fmtValue(r.config[k]))))),
-        h("tr", {}, h("td", { class: "key" }, "result"), runs.map((r) => h("td", {}, fmtValue(r.result)))));
+        h("tr", {}, h("th", { class: "sticky" }, "config"), runs.map((r) => h("th", {}, h("a", { href: `#/run/${encodeURIComponent(r.id)}` }, `#${r.id}`), " ", statusBadge(r.status)))),
+        keys.map((k) => h("tr", { class: d.differs.includes(k) ? "differs" : "" }, h("td", { class: "key sticky" }, k), runs.map((r) => h("td", {}, fmtValue(r.config[k]))))),
+        h("tr", {}, h("td", { class: "key sticky" }, "result"), runs.map((r) => h("td", {}, fmtValue(r.result)))));
     };
     const diffArea = h("div", {});
     const a = h("select", {}, runs.map((r, i) => h("option", { value: r.id, selected: i === 0 }, `#${r.id}`)));

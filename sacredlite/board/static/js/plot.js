@@ -51,7 +51,7 @@ export class MetricPlot {
     this.raw = [];
     this.range = null;
     this.plot = null;
-    this.el = h("div", { class: "plot-panel" + (compact ? " compact" : ""), dataset: { metric: sources.map((s) => s.metric).join(",") } });
+    this.el = h("div", { class: "plot-panel" + (compact ? " compact" : ""), dataset: { metric: [...new Set(sources.map((s) => s.metric))].join(",") } });
     this.holder = h("div", { class: "plot-holder" });
     this.info = h("span", { class: "muted plot-info" });
     const slider = h("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: 0, class: "ema", title: "EMA smoothing",
