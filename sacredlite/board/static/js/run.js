@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { h, fill, fmtTime, fmtDuration, fmtValue, fmtBytes, fmtJson, statusBadge, tree, toast, flattenObj } from "./dom.js";
 import { metricsTab } from "./metrics_tab.js";
+import { getBaseline, setBaseline } from "./baseline.js";
 
 const TABS = ["overview", "config", "metrics", "output", "info", "sources", "artifacts"];
 
@@ -151,6 +152,12 @@ export function runView(root, metaReady, runId, tab) {
     const tabs = h("nav", { class: "tabs" }, TABS.map((t) => h("a", { href: `#/run/${encodeURIComponent(runId)}/${t}`, class: t === tab ? "active" : "", dataset: { tab: t } },
       t[0].toUpperCase() + t.slice(1) + (t === "artifacts" ? ` (${d.artifacts.length})` : t === "metrics" ? ` (${d.metrics.length})` : ""))));
     const body = { overview, config: configTab, metrics: metricsTab, output: outputTab, info: (x) => tree(x.run.info || {}), sources: sourcesTab, artifacts: artifactsTab }[tab](d, cleanup);
+    const pin = h("button", { type: "button", id: "pin-baseline", title: "draw this run in every plot and compare as the baseline", onclick: () => {
+      setBaseline(getBaseline() === String(r._id) ? null : r._id);
+      pin.textContent = getBaseline() === String(r._id) ? "Unpin baseline" : "Pin as baseline";
+      pin.classList.toggle("active", getBaseline() === String(r._id));
+    } }, getBaseline() === String(r._id) ? "Unpin baseline" : "Pin as baseline");
+    pin.classList.toggle("active", getBaseline() === String(r._id));
     const del = meta.read_only ? null : h("button", { type: "button", class: "danger", id: "delete-run", onclick: async () => {
       if (!confirm(`Delete run ${runId}? This removes its metrics, artifacts and output and cannot be undone.`)) return;
       try { await api.remove(r._id); location.hash = "#/"; } catch (err) { toast(err.message, true); }
@@ -158,7 +165,7 @@ export function runView(root, metaReady, runId, tab) {
     fill(root, h("section", { class: "run-view" },
       h("div", { class: "run-head" },
         h("h2", {}, h("span", { class: "run-id" }, `#${r._id}`), " ", h("span", { class: "run-name" }, (r.experiment || {}).name || ""), " ", statusBadge(d.status)),
-        h("div", { class: "annot" }, h("div", {}, "Tags: ", tagEditor(r._id, (r.omniboard || {}).tags, meta.read_only)), notesEditor(r._id, (r.omniboard || {}).notes, meta.read_only), del)),
+        h("div", { class: "annot" }, h("div", {}, "Tags: ", tagEditor(r._id, (r.omniboard || {}).tags, meta.read_only)), notesEditor(r._id, (r.omniboard || {}).notes, meta.read_only), pin, del)),
       tabs, h("div", { class: "tab-body" }, body)));
   })();
   return () => cleanup.forEach((f) => f());
