@@ -16,18 +16,17 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..store import limits
 from ..store.base import RunStore
-from ..store.limits import LimitError, check_limit
+from ..store.config_origin import config_details
+from ..store.curves import curve, metric_sections
+from ..store.limits import check_limit
 from ..store.records import (
-    Filter,
-    NotFound,
-    ReadOnlyError,
     RunQuery,
     StoreError,
     derived_status,
@@ -36,70 +35,15 @@ from ..store.records import (
     get_path,
 )
 from ..store.table import clean, row
+from .api_analysis import AnalysisApi
+from .api_common import error_answer, json_answer, parse_float, parse_query
+from .api_views import ViewsApi, read_body
 from .security import AuthThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 _INLINE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 _TEXTLIKE = ("application/json", "application/xml", "application/x-yaml", "application/toml")
-
-
-def _json(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(clean(data), status_code=status)
-
-
-def _error(exc: Exception) -> JSONResponse:
-    status = 400
-    if isinstance(exc, NotFound):
-        status = 404
-    elif isinstance(exc, ReadOnlyError):
-        status = 403
-    elif isinstance(exc, LimitError):
-        status = 413
-    return JSONResponse({"error": str(exc)}, status_code=status)
-
-
-def _query(request: Request) -> tuple[RunQuery, list[str]]:
-    params = request.query_params
-    filters: list[Filter] = []
-    raw = params.get("filter")
-    if raw:
-        try:
-            items = json.loads(raw)
-            if isinstance(items, list):
-                check_limit("Filters per query", len(items), limits.MAX_FILTERS)
-            filters = [Filter(str(p), str(o), v) for p, o, v in items]
-        except (ValueError, TypeError) as exc:  # a LimitError is neither: it passes
-            raise StoreError(
-                f"Bad filter {raw!r}: send a JSON list of [path, op, value] triples ({exc})."
-            ) from None
-    statuses = [s for s in params.get("status", "").split(",") if s]
-    if statuses:
-        filters.append(Filter("status", "in", statuses))
-    try:
-        offset = max(0, int(params.get("offset", 0)))
-        limit = min(1000, max(1, int(params.get("limit", 50))))
-    except ValueError:
-        raise StoreError("offset and limit must be whole numbers.") from None
-    columns = [c for c in params.get("columns", "").split(",") if c]
-    check_limit("Columns per query", len(columns), limits.MAX_COLUMNS)
-    query = RunQuery(
-        filters=filters,
-        search=params.get("q", ""),
-        sort=params.get("sort", "-id"),
-        offset=offset,
-        limit=limit,
-    )
-    return query, columns
-
-
-def _float(value: str | None) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise StoreError(f"Expected a number, got {value!r}.") from None
 
 
 def _file_response(content: Path | bytes, ctype: str, name: str, download: bool) -> Response:
@@ -128,7 +72,7 @@ class _Api:
         return self.store.parse_id(request.path_params["run_id"])
 
     def meta(self, request: Request) -> Response:
-        return _json(
+        return json_answer(
             {
                 "backend": self.store.backend,
                 "location": self.store.location,
@@ -144,15 +88,20 @@ class _Api:
         )
 
     def runs(self, request: Request) -> Response:
-        query, columns = _query(request)
+        query, columns = parse_query(request)
         total, records = self.store.list_runs(query, columns)
         rows = [row(r, columns, self.store) for r in records]
-        return _json({"total": total, "offset": query.offset, "rows": rows})
+        return json_answer({"total": total, "offset": query.offset, "rows": rows})
 
     def keys(self, request: Request) -> Response:
         _, page = self.store.list_runs(RunQuery(limit=50))  # the newest runs suggest keys
         records = [self.store.run(r["_id"]) for r in page]
-        found: dict[str, set[str]] = {"config": set(), "info": set(), "meta": set()}
+        found: dict[str, set[str]] = {
+            "config": set(),
+            "info": set(),
+            "meta": set(),
+            "result": set(),
+        }
         for record in records:
             for section, keys in found.items():
                 sub = record.get(section)
@@ -168,20 +117,23 @@ class _Api:
                 continue
         out = {k: sorted(v)[:500] for k, v in found.items()}
         out["metrics"] = sorted(metrics)
-        return _json(out)
+        return json_answer(out)
 
     def run(self, request: Request) -> Response:
         run_id = self._id(request)
         record = dict(self.store.run(run_id))
         record.pop("captured_out", None)
-        return _json(
+        names = self.store.metric_names(run_id)
+        return json_answer(
             {
                 "run": record,
                 "status": derived_status(record),
                 "duration": duration(record),
                 "artifacts": self.store.artifacts(run_id),
                 "sources": self.store.sources(run_id),
-                "metrics": self.store.metric_names(run_id),
+                "metrics": names,
+                "metric_sections": metric_sections(names),
+                **config_details(self.store, run_id, record),
             }
         )
 
@@ -189,22 +141,27 @@ class _Api:
         params = request.query_params
         tail = params.get("tail")
         offset = int(params.get("offset", 0) or 0)
-        return _json(self.store.output(self._id(request), offset, int(tail) if tail else None))
+        return json_answer(
+            self.store.output(self._id(request), offset, int(tail) if tail else None)
+        )
 
     def rollups(self, request: Request) -> Response:
-        return _json(self.store.rollups(self._id(request)))
+        return json_answer(self.store.rollups(self._id(request)))
 
     def metric(self, request: Request) -> Response:
         params = request.query_params
-        points = int(_float(params.get("points")) or 2000)
-        data = self.store.metric(
+        points = int(parse_float(params.get("points")) or 2000)
+        check_limit("Points of a plotted metric", points, limits.MAX_PLOT_POINTS)
+        data = curve(
+            self.store,
             self._id(request),
             request.path_params["name"],
-            _float(params.get("start")),
-            _float(params.get("stop")),
-            min(max(points, 2), 20000),
+            params.get("x", "step"),
+            parse_float(params.get("start")),
+            parse_float(params.get("stop")),
+            max(points, 2),
         )
-        return _json(data)
+        return json_answer(data)
 
     def artifact(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -218,31 +175,22 @@ class _Api:
 
     # Writes: the edge (security.py) has checked permissions, the Origin, the content type
     # and the body's size before these run; they run in a worker thread like every read.
-    def _body(self, raw: bytes) -> dict[str, Any]:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise StoreError("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise StoreError(f"Expected a JSON object, got {type(body).__name__}.")
-        return body
-
     def tags(self, request: Request, raw: bytes) -> Response:
         run_id = self._id(request)
-        self.store.set_tags(run_id, self._body(raw).get("tags"))  # type: ignore[arg-type]
-        return _json({"ok": True, "tags": self.store.run(run_id)["omniboard"]["tags"]})
+        self.store.set_tags(run_id, read_body(raw).get("tags"))  # type: ignore[arg-type]
+        return json_answer({"ok": True, "tags": self.store.run(run_id)["omniboard"]["tags"]})
 
     def notes(self, request: Request, raw: bytes) -> Response:
-        self.store.set_notes(self._id(request), self._body(raw).get("notes"))  # type: ignore[arg-type]
-        return _json({"ok": True})
+        self.store.set_notes(self._id(request), read_body(raw).get("notes"))  # type: ignore[arg-type]
+        return json_answer({"ok": True})
 
     def delete(self, request: Request, raw: bytes) -> Response:
         run_id = self._id(request)
-        body = self._body(raw)
+        body = read_body(raw)
         if str(body.get("confirm")) != str(run_id):
             raise StoreError(f'Deleting run {run_id!r} needs the body {{"confirm": {run_id!r}}}.')
         self.store.delete_run(run_id)
-        return _json({"ok": True, "deleted": run_id})
+        return json_answer({"ok": True, "deleted": run_id})
 
     def _ids(self, request: Request) -> list[Any]:
         ids = [i for i in request.query_params.get("ids", "").split(",") if i]
@@ -270,7 +218,7 @@ class _Api:
         differs = [
             k for k in keys if len({json.dumps(clean(r["config"].get(k))) for r in runs}) > 1
         ]
-        return _json({"runs": runs, "keys": keys, "differs": differs})
+        return json_answer({"runs": runs, "keys": keys, "differs": differs})
 
     def diff(self, request: Request) -> Response:
         a, b = (self._ids(request) + [None])[:2]
@@ -290,7 +238,7 @@ class _Api:
         lines = difflib.unified_diff(
             left.splitlines(), right.splitlines(), f"run {a}", f"run {b}", lineterm="", n=3
         )
-        return _json({"diff": "\n".join(list(lines)[:20000])})
+        return json_answer({"diff": "\n".join(list(lines)[:20000])})
 
 
 def _guard(handler: Any, *, body: bool = False) -> Any:
@@ -305,7 +253,7 @@ def _guard(handler: Any, *, body: bool = False) -> Any:
                 return await run_in_threadpool(handler, request, raw)
             return await run_in_threadpool(handler, request)
         except (StoreError, ValueError) as exc:
-            return _error(exc)
+            return error_answer(exc)
 
     return wrapped
 
@@ -328,6 +276,8 @@ def create_app(
             :mod:`sacredlite.store.limits`).
     """
     api = _Api(store)
+    analysis = AnalysisApi(store)
+    saved = ViewsApi(store)
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html")
@@ -340,6 +290,15 @@ def create_app(
         Route("/api/keys", _guard(api.keys)),
         Route("/api/compare", _guard(api.compare)),
         Route("/api/diff", _guard(api.diff)),
+        Route("/api/groups", _guard(analysis.groups)),
+        Route("/api/groups/metric", _guard(analysis.group_metric)),
+        Route("/api/welch", _guard(analysis.welch)),
+        Route("/api/analysis/parallel", _guard(analysis.parallel)),
+        Route("/api/analysis/importance", _guard(analysis.importance)),
+        Route("/api/export.csv", _guard(analysis.export_csv)),
+        Route("/api/views", _guard(saved.list)),
+        Route("/api/views/{name}", _guard(saved.save, body=True), methods=["PUT"]),
+        Route("/api/views/{name}", _guard(saved.delete, body=True), methods=["DELETE"]),
         Route(r, _guard(api.run)),
         Route(r, _guard(api.delete, body=True), methods=["DELETE"]),
         Route(r + "/output", _guard(api.output)),

@@ -83,6 +83,12 @@ the old file or the new one, never half of one.
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
 
+``DIR/_sacredlite_views.json`` (sacredlite, :data:`VIEWS_FILE`)
+    The board's saved views, ``{"views": {name: {"state": {...}, "created": ISO time,
+    "updated": ISO time}}}``, replaced atomically (:func:`write_views_file`). Its name
+    starts with ``_``: no reader takes it for a run, and Sacred's observer, which only
+    makes digit-named directories, never touches it.
+
 Readers open every file through :func:`open_inside`: nothing outside the storage root is
 read, symlinks included (:mod:`._safe` states the rule).
 """
@@ -135,6 +141,7 @@ from ._metrics_read import (
 from ._metrics_text import dump_metrics
 from ._metrics_write import LIVE_LIMIT, MetricsWriter
 from ._safe import UnsafePathError, open_inside, read_inside, safe_join
+from ._views import VIEWS_FILE, read_views_file, write_views_file
 
 __all__ = [
     "CONFIG_FILE",
@@ -154,6 +161,7 @@ __all__ = [
     "STATIC_RUN_KEYS",
     "TEMPLATE_FILE",
     "TIME_FIELDS",
+    "VIEWS_FILE",
     "CoutFile",
     "MetricsWriter",
     "RunJsonEncoder",
@@ -178,6 +186,7 @@ __all__ = [
     "parse_side_lines",
     "read_inside",
     "read_metrics",
+    "read_views_file",
     "report_file",
     "safe_join",
     "side_file_base",
@@ -190,6 +199,7 @@ __all__ = [
     "write_atomic",
     "write_omniboard",
     "write_text",
+    "write_views_file",
 ]
 
 STATIC_RUN_KEYS = frozenset({"command", "experiment", "host", "meta", "start_time"})

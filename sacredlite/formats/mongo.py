@@ -51,6 +51,10 @@ each as large. :func:`read_metric` joins them.
 characters; older text moves, in order, to ``{_id: {run_id, seq}, run_id, seq, start,
 text}``. :func:`read_captured_out` joins them.
 
+``sacredlite.views`` (beyond Sacred, :data:`VIEWS`): the board's saved views, one document
+per view, ``{_id: name, state: {...}, created: ISO time, updated: ISO time}``
+(:func:`read_views_collection`, :func:`put_view_document`, :func:`delete_view_document`).
+
 ``sacredlite_counters`` (beyond Sacred): ``{_id: <runs collection>, seq}``, advanced with
 ``$inc`` for each new run: any number of processes never collide; an id taken by other
 tools (Sacred allocates max+1) moves it past them.
@@ -130,6 +134,10 @@ from ._mongo_values import new_warner as new_warner
 from ._mongo_values import safe_keys as safe_keys
 from ._mongo_values import storable as storable
 from ._mongo_values import stored as stored
+from ._views import VIEWS as VIEWS
+from ._views import delete_view_document as delete_view_document
+from ._views import put_view_document as put_view_document
+from ._views import read_views_collection as read_views_collection
 
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
@@ -148,6 +156,7 @@ __all__ = [
     "RESERVED_COLLECTIONS",
     "SOURCES",
     "VERSION",
+    "VIEWS",
     "Collections",
     "Executor",
     "MetricSeries",
@@ -168,6 +177,7 @@ __all__ = [
     "bson_value",
     "claim_next",
     "delete_run",
+    "delete_view_document",
     "describe",
     "describe_access_error",
     "describe_client",
@@ -186,8 +196,10 @@ __all__ = [
     "new_warner",
     "parse_mongo_db_arg",
     "parse_mongo_option",
+    "put_view_document",
     "read_captured_out",
     "read_metric",
+    "read_views_collection",
     "redact_url",
     "release",
     "retrying",

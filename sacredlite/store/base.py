@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import MAX_NOTES_CHARS, MAX_TAG_CHARS, MAX_TAGS, check_limit
-from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, select
+from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, get_path, select
 from .series import Series
 
 RunId = int | str
@@ -50,6 +50,8 @@ class RunStore(ABC):
         self._series: OrderedDict[tuple[RunId, str], tuple[Any, Series]] = OrderedDict()
         self._rollups: dict[RunId, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._loading: dict[tuple[RunId, str], threading.Lock] = {}
+        self._derived: OrderedDict[Any, tuple[Any, Series]] = OrderedDict()
+        """Series against other x axes (:mod:`.curves`), keyed by run, metric and axis."""
 
     # -- listing ---------------------------------------------------------------------
     @abstractmethod
@@ -175,6 +177,13 @@ class RunStore(ABC):
         except StoreError:
             return None
 
+    def column_value(self, record: Record, path: str) -> Any:
+        """Return what the runs table shows in column *path* for *record* (metric summaries
+        as ``metric:NAME:last|min|max``, anything else a dotted path or short name)."""
+        if path.startswith("metric:"):
+            return self.metric_column(record, path)
+        return get_path(record, path)
+
     @abstractmethod
     def artifacts(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return ``[{"name", "size", "content_type"}]`` for the run's artifacts."""
@@ -207,6 +216,19 @@ class RunStore(ABC):
     @abstractmethod
     def delete_run(self, run_id: RunId) -> None:
         """Delete a run with its metrics, artifacts and overflow data."""
+
+    # -- saved views (see :mod:`.views`) -----------------------------------------------
+    @abstractmethod
+    def _read_views(self) -> dict[str, dict[str, Any]]:
+        """Return the stored views: ``{name: {"state", "created", "updated"}}``."""
+
+    @abstractmethod
+    def _put_view(self, name: str, view: dict[str, Any]) -> None:
+        """Store one view (creating or replacing it)."""
+
+    @abstractmethod
+    def _drop_view(self, name: str) -> bool:
+        """Remove one view; return whether it existed."""
 
     def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing
         """Release connections and caches."""

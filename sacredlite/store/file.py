@@ -499,6 +499,21 @@ class FileStore(RunStore):
         self._check_writable("change notes")
         self._write_side(run_id, notes=clean_notes(notes))
 
+    def _read_views(self) -> dict[str, dict[str, Any]]:
+        return fmt.read_views_file(self.root)
+
+    def _put_view(self, name: str, view: dict[str, Any]) -> None:
+        views = fmt.read_views_file(self.root)
+        views[name] = view
+        fmt.write_views_file(self.root, views)
+
+    def _drop_view(self, name: str) -> bool:
+        views = fmt.read_views_file(self.root)
+        if views.pop(name, None) is None:
+            return False
+        fmt.write_views_file(self.root, views)
+        return True
+
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run's folder (shared ``_sources``/``_resources`` stay)."""
         self._check_writable("delete runs")

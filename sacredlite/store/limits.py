@@ -28,6 +28,24 @@ MAX_COMPARED_RUNS = 20
 """Runs compared at once."""
 MAX_DIFF_CHARS = 2_000_000
 """Characters of each side of an output or source diff."""
+MAX_GROUP_BY = 10
+"""Columns runs are grouped by at once."""
+MAX_GROUPS = 5_000
+"""Groups in one answer."""
+MAX_ANALYSIS_RUNS = 200_000
+"""Runs one analysis (groups, Welch, parallel coordinates, importance, export) reads."""
+MAX_CURVE_RUNS = 1_000
+"""Runs whose metric one group plot reads."""
+MAX_PLOT_POINTS = 20_000
+"""Points of one plotted curve (a metric window, or a group plot's grid)."""
+MAX_IMPORTANCE_KEYS = 200
+"""Config keys ranked by one importance answer."""
+MAX_VIEWS = 500
+"""Saved views in one store."""
+MAX_VIEW_NAME_CHARS = 100
+"""Characters of a saved view's name."""
+MAX_VIEW_BYTES = 65_536
+"""Bytes of a saved view's state, as JSON."""
 
 AUTH_FAILURE_BURST = 10
 """Failed logins a client may make in a row before it is slowed down."""

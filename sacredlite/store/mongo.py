@@ -35,11 +35,14 @@ try:
         Target,
         artifact_files,
         delete_run,
+        delete_view_document,
         describe_access_error,
         describe_hosts,
         metric_names,
+        put_view_document,
         read_captured_out,
         read_metric,
+        read_views_collection,
         redact_url,
         source_files,
         split_credentials,
@@ -285,6 +288,15 @@ class MongoStore(RunStore):
         """Replace ``omniboard.notes`` (Omniboard's field)."""
         self._check_writable("change notes")
         self._set(run_id, OMNIBOARD_NOTES, clean_notes(notes))
+
+    def _read_views(self) -> dict[str, dict[str, Any]]:
+        return read_views_collection(self.db)
+
+    def _put_view(self, name: str, view: dict[str, Any]) -> None:
+        put_view_document(self.db, name, view)
+
+    def _drop_view(self, name: str) -> bool:
+        return delete_view_document(self.db, name)
 
     def delete_run(self, run_id: RunId) -> None:
         """Delete the run, its metrics (with overflow parts), output overflow and artifacts."""

@@ -53,8 +53,5 @@ def row(record: dict[str, Any], columns: list[str], store: RunStore) -> dict[str
     }
     for name in ROW_FIELDS:
         out[name] = get_path(record, name)
-    out["cols"] = {
-        c: store.metric_column(record, c) if c.startswith("metric:") else get_path(record, c)
-        for c in columns
-    }
+    out["cols"] = {c: store.column_value(record, c) for c in columns}
     return out

@@ -192,3 +192,46 @@ def _private_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
         yield
+
+
+def populate_seeds(backend):
+    """Write 12 runs: lr in (0.1, 0.01) x opt in (adam, sgd) x 3 seeds, each with a loss
+    curve of 50 steps whose level depends on lr, plus a second metric and a dict result."""
+    run_id = 0
+    for lr in (0.1, 0.01):
+        for opt in ("adam", "sgd"):
+            for seed in (1, 2, 3):
+                run_id += 1
+                level = (1.0 if lr == 0.1 else 2.0) + seed * 0.01 + (0.5 if opt == "sgd" else 0)
+                backend.write(
+                    run_id,
+                    name="sweep",
+                    config={"lr": lr, "seed": seed, "opt": opt, "width": 64},
+                    metrics={
+                        "loss": (list(range(50)), [level + 1.0 / (s + 1) for s in range(50)]),
+                        "train/acc": (list(range(0, 50, 5)), [s / 50 for s in range(0, 50, 5)]),
+                    },
+                    result={"score": level, "epochs": 50},
+                )
+
+
+@pytest.fixture(scope="module", params=["file", "mongo"])
+def seeds(request, tmp_path_factory):
+    """A backend holding the 12 runs of :func:`populate_seeds`, shared by a module."""
+    if request.param == "file":
+        b = Backend("file", tmp_path_factory.mktemp("seeds"))
+        populate_seeds(b)
+        yield b
+    else:
+        import uuid
+
+        server = request.getfixturevalue("mongo_server")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        client = server.client()
+        b = Backend("mongo", client[name], server.url, name)
+        populate_seeds(b)
+        yield b
+        client.drop_database(name)
+        client.close()
+    for store in b.stores:
+        store.close()
