@@ -74,15 +74,26 @@ function overview(d) {
 function configTab(d) {
   const meta = d.run.meta || {};
   // Sacred keeps command-line updates in meta.options.UPDATE ("lr=0.1"); some tools also
-  // store meta.config_updates; entries without "=" are named configs.
+  // store meta.config_updates; entries without "=" are named configs. The server adds
+  // config_origin ({key: "update" | named config}) and config_docs when it can read them.
   const cli = ((meta.options || {}).UPDATE || []).map(String);
   const fromCli = cli.filter((u) => u.includes("=")).map((u) => u.split("=")[0].trim());
   const updates = [...new Set([...Object.keys(flattenObj(meta.config_updates || {})), ...fromCli])];
-  const named = [...new Set([...(meta.named_configs || []), ...cli.filter((u) => !u.includes("="))])];
+  const named = [...new Set([...(d.named_configs || meta.named_configs || []), ...cli.filter((u) => !u.includes("="))])];
+  const origin = d.config_origin || {};
+  const docs = d.config_docs || {};
+  const annotate = (path) => {
+    const o = origin[path];
+    const doc = docs[path];
+    if (o && o !== "update") return { cls: "named", title: `set by the named config ${o}`, doc };
+    if (o === "update" || updates.includes(path)) return { cls: "changed", title: "set by a config update", doc };
+    return doc ? { doc } : null;
+  };
+  const byNamed = Object.values(origin).some((o) => o !== "update");
   return h("div", {},
-    h("p", { class: "muted" }, updates.length ? `Changed from defaults (highlighted): ${updates.join(", ")}` : "No config updates on the command line.",
-      named.length ? ` Named configs: ${named.join(", ")}` : ""),
-    tree(d.run.config || {}, "", new Set(updates)));
+    h("p", { class: "muted" }, updates.length ? `Changed from defaults (highlighted): ${updates.join(", ")}.` : "No config updates on the command line.",
+      named.length ? ` Named configs: ${named.join(", ")}` : "", byNamed ? " (keys they set in blue)." : ""),
+    tree(d.run.config || {}, "", new Set(updates), annotate));
 }
 
 function outputTab(d, cleanup) {
