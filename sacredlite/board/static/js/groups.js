@@ -14,7 +14,7 @@ function aggregate(a) {
 
 // Filters selecting one group's runs.
 function groupFilters(by, key) {
-  const values = Array.isArray(key) ? key : by.length === 1 ? [key] : by.map((b) => key?.[b]);
+  const values = Array.isArray(key) ? key : key && typeof key === "object" ? by.map((b) => key[b]) : [key];
   return by.map((b, i) => ({ path: b, op: "eq", value: values[i] }));
 }
 

@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { hiDpiCanvas, axisScale, ramp } from "./canvas.js";
 
 const HEIGHT = 340;
-const PAD = { top: 28, bottom: 24, side: 60 };
+const PAD = { top: 40, bottom: 24, side: 60 };
 
 export function parallelChart(data, width, onBrush) {
   const axes = [...data.keys, data.metric];
@@ -51,7 +51,7 @@ export function parallelChart(data, width, onBrush) {
       ctx.beginPath(); ctx.moveTo(x, yAt(0)); ctx.lineTo(x, yAt(1)); ctx.stroke();
       ctx.fillText(k, x, 14);
       ctx.fillStyle = "#6b7280";
-      ctx.fillText(scales[i].label(1), x, yAt(1) - 2 + 0);
+      ctx.fillText(scales[i].label(1), x, yAt(1) - 6);
       ctx.fillText(scales[i].label(0), x, yAt(0) + 14);
       ctx.fillStyle = "#1d2330";
       const b = brushes.get(i);

@@ -20,7 +20,7 @@ export function welchBox(params, columns, picked) {
       fill(out, h("table", { class: "kv welch" },
         h("tr", {}, h("th", {}, `A: ${a.label}`), h("td", {}, `n=${r.a.n}, mean ${fmtValue(r.a.mean)} ± ${fmtValue(r.a.std)}`)),
         h("tr", {}, h("th", {}, `B: ${b.label}`), h("td", {}, `n=${r.b.n}, mean ${fmtValue(r.b.mean)} ± ${fmtValue(r.b.std)}`)),
-        h("tr", {}, h("th", {}, "difference B − A"), h("td", { class: "welch-diff" }, fmtValue(r.diff))),
+        h("tr", {}, h("th", {}, "difference A − B"), h("td", { class: "welch-diff" }, fmtValue(r.diff))),
         h("tr", {}, h("th", {}, "95% interval"), h("td", { class: "welch-ci" }, `[${fmtValue(r.ci95[0])}, ${fmtValue(r.ci95[1])}]`)),
         h("tr", {}, h("th", {}, "Welch t, df"), h("td", {}, `${fmtValue(r.t)}, ${fmtValue(r.df)}`)),
         h("tr", {}, h("th", {}, "p-value"), h("td", { class: "welch-p " + (sig ? "significant" : "") }, `${fmtP(r.p)} ${sig ? "(significant at 5%)" : "(not significant at 5%)"}`))));
