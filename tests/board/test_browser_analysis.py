@@ -291,3 +291,35 @@ def test_config_named_config_and_docs(backend, serve, page):
     assert "the learning rate" in pg.inner_text("li:has(> .key[data-path=lr])")
     assert "hidden units" in pg.inner_text("li:has(> .key[data-path=width])")
     page.assert_clean()
+
+
+def test_new_views_run_under_the_page_csp(sweep, browser):
+    """With the page's strict CSP enforced (the other tests bypass it to evaluate script),
+    grouping by experiment name, the analysis panels, the metric grid and compare raise no
+    CSP violation or page error."""
+    from conftest import PageProbe
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        probe = PageProbe(context.new_page())
+        pg = probe.page
+        pg.set_default_timeout(10_000)
+        open_table(pg, sweep)
+        pg.fill("input.group-add", "experiment.name")
+        pg.click("button.group-btn")
+        pg.wait_for_selector("table.groups tr.group-row td.group-count:text-is('12')")
+        pg.wait_for_selector(".group-plot[data-series] canvas")
+        pg.click(".group-chip button.x")
+        pg.click("button.an-toggle[data-kind=parallel]")
+        pg.wait_for_selector("canvas.parallel-canvas[data-rows='12']")
+        pg.click("button.an-toggle[data-kind=importance]")
+        pg.wait_for_selector("table.importance tr[data-key] .bar .fill")
+        pg.goto(sweep.url + "#/run/1/metrics")
+        pg.wait_for_selector(".plots .plot-panel canvas")
+        pg.wait_for_selector(".metric-grid .grid-cell canvas")
+        pg.goto(sweep.url + "#/compare?ids=1,2,3")
+        pg.wait_for_selector(".compare-view .plot-panel canvas")
+        pg.wait_for_timeout(300)
+        probe.assert_clean()
+    finally:
+        context.close()

@@ -20,9 +20,9 @@ export function axisScale(values, categories) {
     return { categorical: true, categories, pos: (v) => (index.has(JSON.stringify(v)) ? index.get(JSON.stringify(v)) / n : null),
       label: (t) => String(categories[Math.round(t * n)] ?? ""), value: (t) => categories[Math.round(t * n)] };
   }
-  const nums = values.filter((v) => typeof v === "number" && Number.isFinite(v));
-  const lo = nums.length ? Math.min(...nums) : 0;
-  const hi = nums.length ? Math.max(...nums) : 1;
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) if (typeof v === "number" && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (lo > hi) { lo = 0; hi = 1; }
   const span = hi - lo || 1;
   return { categorical: false, lo, hi, pos: (v) => (typeof v === "number" && Number.isFinite(v) ? (v - lo) / span : null),
     label: (t) => String(+(lo + t * span).toPrecision(4)), value: (t) => lo + t * span };

@@ -4,7 +4,7 @@ import { h, fmtValue } from "./dom.js";
 
 export function importanceList(data) {
   const keys = data.keys || [];
-  const maxForest = Math.max(1e-12, ...keys.map((k) => k.forest || 0));
+  const maxForest = keys.reduce((m, k) => Math.max(m, k.forest || 0), 1e-12);
   const bar = (frac, cls) => h("span", { class: `bar ${cls}` }, h("span", { class: "fill", style: `width: ${Math.round(Math.min(1, Math.abs(frac)) * 100)}%` }));
   return h("table", { class: "kv importance" },
     h("tr", {}, h("th", {}, "config key"), h("th", {}, `correlation with ${data.metric}`), data.forest_available ? h("th", {}, "forest importance") : null),
