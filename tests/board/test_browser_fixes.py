@@ -4,6 +4,7 @@ storage and MongoDB: each fails on the board as it was before the fix."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -143,10 +144,12 @@ def test_running_run_plot_and_rollups_follow_new_points(backend, serve, page, tm
     pg.wait_for_function("Number(document.querySelector('.plots .plot-panel').dataset.xmax) < 19")
     zoomed = x_range(pg)
     _append_points(backend, where, range(20, 30))
-    pg.wait_for_function(
-        "document.querySelector('.rollups tr[data-metric=loss] td:last-child').textContent === '30'"
-    )
-    pg.wait_for_timeout(3500)  # one more refresh of the plot
+    with pg.expect_response(re.compile(r"/metrics/loss\?.*start=")):  # the next refresh
+        pg.wait_for_function(
+            "document.querySelector('.rollups tr[data-metric=loss] td:last-child')"
+            ".textContent === '30'"
+        )
+    pg.wait_for_timeout(200)
     assert x_range(pg) == zoomed
     pg.click(".plots button.reset-zoom")
     pg.wait_for_function("document.querySelector('.plots .plot-panel').dataset.xmax === '29'")
