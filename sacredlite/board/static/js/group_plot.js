@@ -68,13 +68,13 @@ export class GroupPlot {
       const at = parts.length + 1;
       parts.push({ x: g.x, values: g.mean }, { x: g.x, values: g.lo }, { x: g.x, values: g.hi });
       series.push({ label: `${g.label} (n=${g.count})`, stroke: c, width: 2, spanGaps: true, points: { show: false } },
-        { label: `${g.label} lo`, stroke: fade(c, 0.3), width: 0.5, spanGaps: true, points: { show: false } },
-        { label: `${g.label} hi`, stroke: fade(c, 0.3), width: 0.5, spanGaps: true, points: { show: false } });
+        { label: `${g.label} lo`, stroke: fade(c, 0.3), width: 0.5, spanGaps: true, points: { show: false }, quiet: true },
+        { label: `${g.label} hi`, stroke: fade(c, 0.3), width: 0.5, spanGaps: true, points: { show: false }, quiet: true });
       bands.push({ series: [at + 2, at + 1], fill: fade(c, 0.15) });
     });
     for (const m of members) {
       parts.push({ x: xOf(m.p), values: m.p.values });
-      series.push({ label: `run ${m.id}`, stroke: fade(color(m.gi), 0.45), width: 0.7, spanGaps: true, points: { show: false }, class: "member" });
+      series.push({ label: `run ${m.id}`, stroke: fade(color(m.gi), 0.45), width: 0.7, spanGaps: true, points: { show: false }, quiet: true });
     }
     for (const b of base) {
       parts.push({ x: xOf(b.p), values: b.p.values });
@@ -98,6 +98,8 @@ export class GroupPlot {
         self.load();
       }] },
     }, align(parts), this.holder);
+    // Only the means and the baseline in the legend: bands and members would crowd it.
+    this.holder.querySelectorAll(".u-legend .u-series").forEach((row, i) => { if (i > 0 && series[i - 1].quiet) row.style.display = "none"; });
   }
 
   destroy() {
