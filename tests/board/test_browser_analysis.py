@@ -309,6 +309,8 @@ def test_new_views_run_under_the_page_csp(sweep, browser):
         pg.click("button.group-btn")
         pg.wait_for_selector("table.groups tr.group-row td.group-count:text-is('12')")
         pg.wait_for_selector(".group-plot[data-series] canvas")
+        # no metric column shown: the main metric's last and min are aggregated
+        assert pg.locator("table.groups td.group-agg").count() == 2
         pg.click(".group-chip button.x")
         pg.click("button.an-toggle[data-kind=parallel]")
         pg.wait_for_selector("canvas.parallel-canvas[data-rows='12']")

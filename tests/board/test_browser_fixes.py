@@ -128,7 +128,8 @@ def _append_points(backend, where, steps):
 
 def test_running_run_plot_and_rollups_follow_new_points(backend, serve, page, tmp_path):
     """On a RUNNING run the plot's x range grows with new points and the last/min/max
-    table refreshes; once the user zooms, new points no longer move the x range."""
+    table refreshes; once the user zooms, new points no longer move the x range. A compare
+    holding the running run follows its new points too."""
     where = _live_run(backend, range(10))
     board = serve(backend.open())
     pg = page.page
@@ -154,6 +155,15 @@ def test_running_run_plot_and_rollups_follow_new_points(backend, serve, page, tm
     pg.click(".plots button.reset-zoom")
     pg.wait_for_function("document.querySelector('.plots .plot-panel').dataset.xmax === '29'")
     check_view(page, ".plots .plot-panel", tmp_path, f"live-{backend.kind}")
+    backend.write(2, metrics={"loss": (list(range(10)), [0.5] * 10)})
+    pg.goto(board.url + "#/compare?ids=1,2")
+    pg.wait_for_function(
+        "document.querySelector('.compare-view .plot-panel')?.dataset.xmax === '29'"
+    )
+    _append_points(backend, where, range(30, 40))
+    pg.wait_for_function(
+        "document.querySelector('.compare-view .plot-panel').dataset.xmax === '39'"
+    )
     page.assert_clean()
 
 

@@ -20,8 +20,16 @@ function groupFilters(by, key) {
 
 let current = null;  // the group plot shown (destroyed when the groups are drawn again)
 
-export async function groupsView(box, state, columns, applyFilters, metrics) {
+// The columns aggregated: the extra columns shown, or else the main metric's last and min.
+function aggregated(columns, metrics) {
+  if (columns.some((c) => c.startsWith("metric:"))) return columns;
+  const main = metrics.includes("loss") ? "loss" : metrics.find((m) => !m.startsWith("system/"));
+  return main ? [...columns, `metric:${main}:last`, `metric:${main}:min`] : columns;
+}
+
+export async function groupsView(box, state, shown, applyFilters, metrics) {
   const params = { ...filterParams(state), by: state.groupBy.join(",") };
+  const columns = aggregated(shown, metrics || []);
   let data;
   try { data = await api.groups({ ...params, columns: columns.join(",") }); } catch (err) { fill(box, h("p", { class: "error" }, err.message)); return; }
   const groups = data.groups || [];
