@@ -1,8 +1,9 @@
 // The runs table: sortable, filterable, configurable columns (remembered), selection for
 // compare/delete, auto-refresh while runs are running.
 import { api } from "./api.js";
-import { h, fill, fmtTime, fmtDuration, fmtValue, statusBadge, toast, flattenObj } from "./dom.js";
-import { DEFAULT_COLUMNS, loadState, saveState, filterParams } from "./state.js";
+import { h, fill, toast, flattenObj } from "./dom.js";
+import { loadState, saveState, filterParams } from "./state.js";
+import { BUILTIN, label, cell, columnsPanel } from "./columns.js";
 import { requestColumns, differingColumns } from "./differences.js";
 import { getBaseline, setBaseline } from "./baseline.js";
 import { viewsBar } from "./views.js";
@@ -10,31 +11,7 @@ import { groupsView } from "./groups.js";
 import { analysisPanels } from "./analysis.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT", "PROBABLY_DEAD"];
-const BUILTIN = {
-  id: "ID", experiment: "Experiment", status: "Status", start_time: "Start", duration: "Duration",
-  host: "Host", command: "Command", comment: "Comment", tags: "Tags", notes: "Notes", result: "Result",
-};
 const OPS = [["eq", "="], ["ne", "≠"], ["lt", "<"], ["le", "≤"], ["gt", ">"], ["ge", "≥"], ["contains", "contains"]];
-
-function label(key) {
-  if (BUILTIN[key]) return BUILTIN[key];
-  if (key.startsWith("metric:")) { const [, name, kind] = key.split(/:(.*):/); return `${name} (${kind})`; }
-  return key;
-}
-
-function cell(row, key) {
-  switch (key) {
-    case "id": return h("a", { href: `#/run/${encodeURIComponent(row.id)}`, class: "run-link" }, String(row.id));
-    case "status": return statusBadge(row.status);
-    case "start_time": return fmtTime(row.start_time);
-    case "duration": return fmtDuration(row.duration);
-    case "tags": return (row.tags || []).map((t) => h("span", { class: "tag" }, t));
-    case "notes": return h("span", { class: "notes-cell" }, row.notes || "");
-    case "result": return row.result && typeof row.result === "object" && !Array.isArray(row.result)
-      ? Object.entries(flattenObj(row.result)).map(([k, v]) => `${k}=${fmtValue(v)}`).join(", ") : fmtValue(row.result);
-    default: return fmtValue(BUILTIN[key] ? row[key] : row.cols[key]);
-  }
-}
 
 export function tableView(root, meta, query) {
   const state = loadState(query);
@@ -42,8 +19,7 @@ export function tableView(root, meta, query) {
   let rows = [];
   let total = 0;
   let keys = { config: [], info: [], meta: [], metrics: [] };
-  let columnsOpen = false;
-  let justAdded = null;
+  const ui = { open: false, justAdded: null };  // the columns panel's own state
   let resultKeys = new Set();
   const save = () => saveState(state);
   const extraKeys = () => state.columns.filter((c) => c.visible && !BUILTIN[c.key]).map((c) => c.key);
@@ -51,7 +27,7 @@ export function tableView(root, meta, query) {
   const table = h("table", { class: "runs" });
   const pager = h("div", { class: "pager" });
   const filterBar = h("div", { class: "filters" });
-  const columnsPanel = h("div", { class: "columns-panel" });
+  const panelBox = h("div", { class: "columns-panel" });
   const actions = h("div", { class: "actions" });
   const datalist = h("datalist", { id: "column-keys" });
 
@@ -169,29 +145,9 @@ export function tableView(root, meta, query) {
   }
 
   function renderColumns() {
-    const move = (i, d) => { const j = i + d; if (j < 0 || j >= state.columns.length) return; [state.columns[i], state.columns[j]] = [state.columns[j], state.columns[i]]; save(); renderColumns(); renderTable(); };
-    const input = h("input", { placeholder: "config.lr, info.x, metric:loss:last", list: "column-keys", class: "col-add" });
-    const add = (e) => {
-      e.preventDefault();
-      const key = input.value.trim();
-      if (!key) return;
-      const found = state.columns.find((c) => c.key === key);
-      if (found) found.visible = true; else state.columns.push({ key, visible: true });
-      justAdded = key;
-      save(); renderColumns(); refresh();
-      const li = columnsPanel.querySelector("li.new");
-      if (li) li.scrollIntoView({ block: "nearest" });
-    };
-    const list = state.columns.map((c, i) => h("li", { class: c.key === justAdded ? "new" : "", dataset: { key: c.key } },
-      h("label", {}, h("input", { type: "checkbox", checked: c.visible, onchange: (e) => { c.visible = e.target.checked; save(); refresh(); } }), " ", label(c.key)),
-      h("button", { type: "button", title: "move up", onclick: () => move(i, -1) }, "↑"),
-      h("button", { type: "button", title: "move down", onclick: () => move(i, 1) }, "↓"),
-      BUILTIN[c.key] ? null : h("button", { type: "button", title: "remove", onclick: () => { state.columns.splice(i, 1); save(); renderColumns(); refresh(); } }, "×")));
-    fill(columnsPanel, h("details", { open: columnsOpen, ontoggle: (e) => { columnsOpen = e.target.open; } }, h("summary", {}, "Columns"),
-      h("div", { class: "col-body" },
-        h("form", { onsubmit: add }, input, h("button", { type: "submit" }, "Add column")),
-        h("ul", { class: "col-list" }, list),
-        h("button", { type: "button", onclick: () => { state.columns = DEFAULT_COLUMNS.map((key) => ({ key, visible: true })); save(); renderColumns(); refresh(); } }, "Reset columns"))));
+    columnsPanel(panelBox, state, ui, {
+      changed: (needsData) => { save(); renderColumns(); if (needsData) refresh(); else renderTable(); },
+    });
   }
 
   function renderKeys() {
@@ -218,7 +174,7 @@ export function tableView(root, meta, query) {
 
   const panels = analysisPanels(state, save, () => keys, applyFilters);
   fill(root, h("section", { class: "table-view" },
-    h("div", { class: "toolbar" }, filterBar, tools, h("div", { class: "row" }, columnsPanel, actions, pager)), datalist,
+    h("div", { class: "toolbar" }, filterBar, tools, h("div", { class: "row" }, panelBox, actions, pager)), datalist,
     panels.el, groupsBox, tableWrap));
   renderFilters(); renderColumns(); renderActions(); renderTools();
   refresh(); loadKeys();
