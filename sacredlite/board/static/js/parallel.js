@@ -62,6 +62,7 @@ export function parallelChart(data, width, onBrush) {
   }
 
   let drag = null;
+  let frame = 0;
   canvas.addEventListener("pointerdown", (e) => {
     const rect = canvas.getBoundingClientRect();
     const x = e.clientX - rect.left;
@@ -74,12 +75,13 @@ export function parallelChart(data, width, onBrush) {
     if (!drag) return;
     const t1 = tAt(e.clientY - canvas.getBoundingClientRect().top);
     brushes.set(drag.i, [Math.max(0, Math.min(drag.t0, t1)), Math.min(1, Math.max(drag.t0, t1))]);
-    draw();
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; draw(); });  // one redraw per frame
   });
   canvas.addEventListener("pointerup", () => {
     if (!drag) return;
     const { i } = drag;
     drag = null;
+    if (frame) { cancelAnimationFrame(frame); frame = 0; draw(); }
     const b = brushes.get(i);
     if (!b || b[1] - b[0] < 0.01) { brushes.delete(i); draw(); onBrush(axes[i], null, scales[i]); return; }
     onBrush(axes[i], b, scales[i]);
