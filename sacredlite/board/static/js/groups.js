@@ -20,6 +20,11 @@ function groupFilters(by, key) {
 
 let current = null;  // the group plot shown (destroyed when the groups are drawn again)
 
+export function disposeGroups() {
+  if (current) current.destroy();
+  current = null;
+}
+
 // The columns aggregated: the extra columns shown, or else the main metric's last and min.
 function aggregated(columns, metrics) {
   if (columns.some((c) => c.startsWith("metric:"))) return columns;

@@ -7,7 +7,7 @@ import { BUILTIN, label, cell, columnsPanel } from "./columns.js";
 import { requestColumns, differingColumns } from "./differences.js";
 import { getBaseline, setBaseline } from "./baseline.js";
 import { viewsBar } from "./views.js";
-import { groupsView } from "./groups.js";
+import { groupsView, disposeGroups } from "./groups.js";
 import { analysisPanels } from "./analysis.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "INTERRUPTED", "TIMEOUT", "PROBABLY_DEAD"];
@@ -47,7 +47,7 @@ export function tableView(root, meta, query) {
       renderTable(); renderPager(); renderActions();
     } catch (err) { toast(err.message, true); }
     if (state.groupBy.length) groupsView(groupsBox, state, extraKeys(), applyFilters, keys.metrics);
-    else fill(groupsBox);
+    else { disposeGroups(); fill(groupsBox); }
     panels.refresh();
   }
 
@@ -181,5 +181,5 @@ export function tableView(root, meta, query) {
   const timer = setInterval(() => {
     if (document.visibilityState === "visible" && rows.some((r) => r.status === "RUNNING" || r.status === "QUEUED")) refresh();
   }, 5000);
-  return () => clearInterval(timer);
+  return () => { clearInterval(timer); disposeGroups(); };
 }
