@@ -1,4 +1,5 @@
-"""Benchmark the dashboard: 10,000 runs and one run with a 1,000,000-point metric.
+"""Benchmark the dashboard: 10,000 runs and one run with a 1,000,000-point metric, then
+the issue-11 figures (``bench/_board_issue11.py``).
 
 For file storage (and, unless ``--no-mongo``, the SecantusDB MongoDB-wire test server) it
 prints: the runs API time for the first request (cold index) and warm, the metric API time
@@ -8,7 +9,14 @@ plot drawn in headless Chromium (fresh server, then again). Targets: <= 1 s each
 The 10,000 runs are written directly in Sacred's layout/schema (fast); the big run is
 recorded by a real Experiment with the real observer, so its storage is what users get.
 
+The issue-11 figures: runs list of 100,000 runs (never-seen store, warm, restarted), a
+10,000,000-point metric (first, warm, zoomed), a group plot of 100 runs x 10,000 points,
+parallel coordinates of 10,000 runs, and 200 concurrent list/meta requests against a board
+in its own process (requests/s, p50, p99), on file storage and on MongoDB (the SecantusDB
+test server, with what the server alone takes).
+
     python bench/board.py [--runs 10000] [--points 1000000] [--no-mongo] [--no-browser]
+                          [--only-issue11 | --no-issue11] [--many 100000] [--big 10000000]
 """
 
 from __future__ import annotations
@@ -249,6 +257,11 @@ def main():
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--no-mongo", action="store_true", help="skip the MongoDB figures")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
+    parser.add_argument("--only-issue11", action="store_true", help="only the issue-11 figures")
+    parser.add_argument("--no-issue11", action="store_true", help="skip the issue-11 figures")
+    parser.add_argument("--many", type=int, default=100_000, help="runs listed (issue 11)")
+    parser.add_argument("--big", type=int, default=10_000_000, help="points of the big metric")
+    parser.add_argument("--load-seconds", type=float, default=10.0)
     args = parser.parse_args()
     import logging
 
@@ -258,7 +271,7 @@ def main():
     from sacredlite.store import open_store
 
     browser = pw = None
-    if not args.no_browser:
+    if not args.no_browser and not args.only_issue11:
         from playwright.sync_api import sync_playwright
 
         pw = sync_playwright().start()
@@ -266,6 +279,22 @@ def main():
     tmp = tempfile.mkdtemp(prefix="board-bench-")
     os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")  # keep ~/.cache clean
     try:
+        if not args.no_issue11:
+            import _board_issue11 as issue11
+
+            issue11.file_figures(
+                tmp, run_doc, config, args.many, args.big, args.load_seconds, SAVE_DELAY + 1
+            )
+            if not args.no_mongo:
+                proc, url, client = start_secantus()
+                try:
+                    issue11.mongo_figures(url, client, run_doc, config, 10_000, args.load_seconds)
+                finally:
+                    client.close()
+                    proc.terminate()
+                    proc.wait(10)
+        if args.only_issue11:
+            return
         root = os.path.join(tmp, "runs")
         os.makedirs(root)
         t = time.perf_counter()

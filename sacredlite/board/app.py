@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -241,7 +240,29 @@ class _Api:
         return json_answer({"diff": "\n".join(list(lines)[:20000])})
 
 
-def _guard(handler: Any, *, body: bool = False) -> Any:
+WORKERS = 8
+"""Threads answering store requests at once. Python runs one thread at a time: more
+threads only take turns, each slower (a 40-thread pool gave 1 s tails under 200
+concurrent requests); requests beyond these wait their turn."""
+
+
+class _Workers:
+    """The threads one app runs store work in (a limiter made on the app's event loop)."""
+
+    def __init__(self, count: int = WORKERS) -> None:
+        self.count = count
+        self._limiter: Any = None
+
+    async def run(self, handler: Any, *args: Any) -> Any:
+        import anyio
+        import anyio.to_thread
+
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.count)
+        return await anyio.to_thread.run_sync(handler, *args, limiter=self._limiter)
+
+
+def _guard(handler: Any, workers: _Workers, *, body: bool = False) -> Any:
     """Wrap a handler: run it in a worker thread (store work blocks and grows with the data;
     the event loop must stay free), with the request body if *body*, and turn store errors
     into JSON answers."""
@@ -250,10 +271,22 @@ def _guard(handler: Any, *, body: bool = False) -> Any:
         try:
             if body:
                 raw = await request.body()  # already read, and capped, by the edge
-                return await run_in_threadpool(handler, request, raw)
-            return await run_in_threadpool(handler, request)
+                answer: Response = await workers.run(handler, request, raw)
+            else:
+                answer = await workers.run(handler, request)
+            return answer
         except (StoreError, ValueError) as exc:
             return error_answer(exc)
+
+    return wrapped
+
+
+def _answer_now(handler: Any) -> Any:
+    """Wrap a handler that does no store work (it answers from memory): it runs on the
+    event loop, so it never waits behind slow requests for a worker thread."""
+
+    async def wrapped(request: Request) -> Response:
+        return handler(request)  # type: ignore[no-any-return]
 
     return wrapped
 
@@ -276,6 +309,7 @@ def create_app(
             :mod:`sacredlite.store.limits`).
     """
     api = _Api(store)
+    workers = _Workers()
     analysis = AnalysisApi(store)
     saved = ViewsApi(store)
 
@@ -285,29 +319,29 @@ def create_app(
     r = "/api/runs/{run_id}"
     routes = [
         Route("/", index),
-        Route("/api/meta", _guard(api.meta)),
-        Route("/api/runs", _guard(api.runs)),
-        Route("/api/keys", _guard(api.keys)),
-        Route("/api/compare", _guard(api.compare)),
-        Route("/api/diff", _guard(api.diff)),
-        Route("/api/groups", _guard(analysis.groups)),
-        Route("/api/groups/metric", _guard(analysis.group_metric)),
-        Route("/api/welch", _guard(analysis.welch)),
-        Route("/api/analysis/parallel", _guard(analysis.parallel)),
-        Route("/api/analysis/importance", _guard(analysis.importance)),
-        Route("/api/export.csv", _guard(analysis.export_csv)),
-        Route("/api/views", _guard(saved.list)),
-        Route("/api/views/{name}", _guard(saved.save, body=True), methods=["PUT"]),
-        Route("/api/views/{name}", _guard(saved.delete, body=True), methods=["DELETE"]),
-        Route(r, _guard(api.run)),
-        Route(r, _guard(api.delete, body=True), methods=["DELETE"]),
-        Route(r + "/output", _guard(api.output)),
-        Route(r + "/metrics", _guard(api.rollups)),
-        Route(r + "/metrics/{name:path}", _guard(api.metric)),
-        Route(r + "/artifacts/{name:path}", _guard(api.artifact)),
-        Route(r + "/sources/{path:path}", _guard(api.source)),
-        Route(r + "/tags", _guard(api.tags, body=True), methods=["PUT"]),
-        Route(r + "/notes", _guard(api.notes, body=True), methods=["PUT"]),
+        Route("/api/meta", _answer_now(api.meta)),
+        Route("/api/runs", _guard(api.runs, workers)),
+        Route("/api/keys", _guard(api.keys, workers)),
+        Route("/api/compare", _guard(api.compare, workers)),
+        Route("/api/diff", _guard(api.diff, workers)),
+        Route("/api/groups", _guard(analysis.groups, workers)),
+        Route("/api/groups/metric", _guard(analysis.group_metric, workers)),
+        Route("/api/welch", _guard(analysis.welch, workers)),
+        Route("/api/analysis/parallel", _guard(analysis.parallel, workers)),
+        Route("/api/analysis/importance", _guard(analysis.importance, workers)),
+        Route("/api/export.csv", _guard(analysis.export_csv, workers)),
+        Route("/api/views", _guard(saved.list, workers)),
+        Route("/api/views/{name}", _guard(saved.save, workers, body=True), methods=["PUT"]),
+        Route("/api/views/{name}", _guard(saved.delete, workers, body=True), methods=["DELETE"]),
+        Route(r, _guard(api.run, workers)),
+        Route(r, _guard(api.delete, workers, body=True), methods=["DELETE"]),
+        Route(r + "/output", _guard(api.output, workers)),
+        Route(r + "/metrics", _guard(api.rollups, workers)),
+        Route(r + "/metrics/{name:path}", _guard(api.metric, workers)),
+        Route(r + "/artifacts/{name:path}", _guard(api.artifact, workers)),
+        Route(r + "/sources/{path:path}", _guard(api.source, workers)),
+        Route(r + "/tags", _guard(api.tags, workers, body=True), methods=["PUT"]),
+        Route(r + "/notes", _guard(api.notes, workers, body=True), methods=["PUT"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..events import RunStatus
 from .limits import MAX_NOTES_CHARS, MAX_TAG_CHARS, MAX_TAGS, check_limit
 from .records import NotFound, ReadOnlyError, Record, RunQuery, StoreError, get_path, select
 from .series import Series
 
 RunId = int | str
+VOLATILE_SECONDS = 1.0
+"""How long a cached listing that depends on the clock (status, duration) is reused."""
 SECTIONS = frozenset({"config", "info"})
 """The parts of a record that listings may leave out unless a query needs them."""
 
@@ -50,6 +54,9 @@ class RunStore(ABC):
         self._series: OrderedDict[tuple[RunId, str], tuple[Any, Series]] = OrderedDict()
         self._rollups: dict[RunId, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._loading: dict[tuple[RunId, str], threading.Lock] = {}
+        self._selections: OrderedDict[Any, tuple[float, list[Record]]] = OrderedDict()
+        self._select_lock = threading.Lock()
+        self._running: tuple[Any, bool] = (None, False)
         self._derived: OrderedDict[Any, tuple[Any, Series]] = OrderedDict()
         """Series against other x axes (:mod:`.curves`), keyed by run, metric and axis."""
 
@@ -75,7 +82,55 @@ class RunStore(ABC):
         query = query or RunQuery()
         paths = [f.path for f in query.filters] + [query.sort.lstrip("-+"), *columns]
         need = {section for section in SECTIONS for p in paths if p.split(".")[0] == section}
-        return select(self.records(need), query, self.metric_column)
+        records = self.records(need)
+        generation = self.generation
+        whole = RunQuery(filters=query.filters, search=query.search, sort=query.sort)
+        if generation is None or any(p.startswith("metric:") for p in paths):
+            total, rows = select(records, whole, self.metric_column)
+        else:
+            rows = self._selected(records, whole, generation, need, paths)
+            total = len(rows)
+        end = None if query.limit is None else query.offset + query.limit
+        return total, rows[query.offset : end]
+
+    generation: Any = None
+    """A token that changes whenever any run is added, changed or removed (``None``: the
+    backend cannot tell, and listings are not cached)."""
+
+    def _has_running(self, records: list[Record], generation: Any) -> bool:
+        """Return whether any run is RUNNING (only then does the clock change answers)."""
+        if self._running[0] != generation:
+            running = any(r.get("status") == RunStatus.RUNNING.value for r in records)
+            self._running = (generation, running)
+        return self._running[1]
+
+    def _selected(
+        self,
+        records: list[Record],
+        query: RunQuery,
+        generation: Any,
+        need: Collection[str],
+        paths: list[str],
+    ) -> list[Record]:
+        """Return the records matching *query*, sorted: cached until the runs change (and at
+        most :data:`VOLATILE_SECONDS` when the answer depends on the clock: status, duration,
+        text search), so concurrent listings do not filter and sort the runs again."""
+        key = (generation, repr(query.filters), query.search, query.sort, tuple(sorted(need)))
+        volatile = (
+            bool(query.search.strip())
+            or any(p.split(".")[0] in ("status", "duration", "heartbeat") for p in paths)
+        ) and self._has_running(records, generation)
+        with self._select_lock:  # one computation per key; the others wait for it
+            hit = self._selections.get(key)
+            now = time.monotonic()
+            if hit is not None and (not volatile or now - hit[0] <= VOLATILE_SECONDS):
+                self._selections.move_to_end(key)
+                return hit[1]
+            _, rows = select(records, query, self.metric_column)
+            self._selections[key] = (now, rows)
+            while len(self._selections) > 32:
+                self._selections.popitem(last=False)
+            return rows
 
     def parse_id(self, text: str) -> RunId:
         """Turn a run id from a URL or the command line into the store's id type.
@@ -137,7 +192,10 @@ class RunStore(ABC):
             series = self._load_series(run_id, name, hit[1] if hit else None)
             with self._lock:
                 self._series[key] = (version, series)
-                while len(self._series) > 32:
+                while len(self._series) > 1 and (
+                    len(self._series) > 512
+                    or sum(len(s) for _, s in self._series.values()) > 30_000_000
+                ):
                     self._series.popitem(last=False)
             return series
 

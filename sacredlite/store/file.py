@@ -16,33 +16,32 @@ import json
 import logging
 import os
 import shutil
-import stat
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from ..events import RunStatus
 from ..formats import file as fmt
 from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
-from .filecache import load_index, load_series, save_index, save_series
-from .records import NotFound, Record, RunNotFound, StoreError, UnsafePathError, parse_time
+from .filecache import load_series, save_series
+from .fileindex import WATCHED, RunIndex, StatKey, stat_key
+from .records import (
+    NotFound,
+    Record,
+    RunNotFound,
+    RunQuery,
+    StoreError,
+    UnsafePathError,
+    _sort_key,
+    parse_time,
+)
 from .series import Series
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = (fmt.RUN_FILE, fmt.CONFIG_FILE, fmt.INFO_FILE, fmt.OMNIBOARD_FILE)
-
-StatKey = tuple[int, int, int] | None
-_Entry = tuple[Any, tuple[StatKey, ...], Record]
-"""An index entry: the folder's (mtime, inode), the JSON files' stats, the record."""
-_FINISHED = tuple(
-    s.value
-    for s in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.TIMEOUT)
-)
 _T = TypeVar("_T")
 
 
@@ -53,15 +52,6 @@ def _inside(read: Callable[..., _T], root: str | os.PathLike[str], *parts: str) 
         return read(root, *parts)
     except fmt.UnsafePathError as exc:
         raise UnsafePathError(str(exc)) from None
-
-
-def _stat(path: str) -> StatKey:
-    # lstat: a planted symlink's key is its own, never that of a file outside the root.
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _open_own(root: Path, *parts: str) -> BinaryIO | None:
@@ -117,6 +107,16 @@ class _Metrics:
         self.offset = offset
         self.series = series
         self.follows = follows  # the side file continues metrics.json
+
+    def points(self) -> int:
+        """Return how many points the run's metrics hold."""
+        return sum(len(s) for s in self.series.values())
+
+
+CACHED_RUNS = 512
+"""Runs whose parsed metrics are kept in memory."""
+CACHED_POINTS = 30_000_000
+"""Points kept in memory across those runs (about 480 MB as float arrays)."""
 
 
 def _parse_array(data: bytes) -> Any:
@@ -183,7 +183,9 @@ class FileStore(RunStore):
             )
         self.location = str(self.root)
         self._cache_index = cache_index
-        self._index: dict[str, _Entry] = load_index(self.root) if cache_index else {}
+        self._index = RunIndex(
+            self.root, self._load_record, self._add_sections, cache_index=cache_index
+        )
         self._metrics: OrderedDict[str, _Metrics] = OrderedDict()
         self._metrics_lock = threading.Lock()
 
@@ -216,58 +218,47 @@ class FileStore(RunStore):
         return True
 
     def records(self, need: Collection[str] = SECTIONS) -> list[Record]:
-        """Return every run's record, re-reading only runs whose files changed.
+        """Return every run's record, re-reading only runs whose files changed (see
+        :mod:`.fileindex`). ``config.json`` and ``info.json`` are read only when *need*
+        asks for them."""
+        return self._index.records(need)
 
-        A finished run is checked with one ``stat`` of its folder (every writer we know
-        replaces files, which changes the folder's mtime; a finished Sacred run is not
-        rewritten); a live run with a ``stat`` of each of its JSON files. ``config.json``
-        and ``info.json`` are read only when *need* asks for them.
-        """
-        with self._lock:
-            fresh: dict[str, _Entry] = {}
-            root = str(self.root)
-            parsed = 0
-            with os.scandir(root) as it:
-                entries = [e for e in it if fmt.is_run_name(e.name)]
-            for entry in entries:
-                name = entry.name
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if not stat.S_ISDIR(st.st_mode):
-                    continue
-                dirkey = (st.st_mtime_ns, st.st_ino)
-                old = self._index.get(name)
-                if old is not None and old[0] == dirkey and old[2].get("status") in _FINISHED:
-                    entry_: _Entry | None = old
-                else:
-                    base = f"{root}/{name}/"
-                    keys = tuple(_stat(base + f) for f in _WATCHED)
-                    if keys[0] is None:
-                        continue  # not a run (yet)
-                    if old is not None and old[1] == keys:
-                        entry_ = (dirkey, keys, old[2])
-                    else:
-                        record = self._load_record(name, need)
-                        parsed += 1
-                        if record is not None:
-                            entry_ = (dirkey, keys, record)
-                        elif old is not None:  # keep the last good copy, retry later
-                            entry_ = (None, (None,), old[2])
-                        else:
-                            entry_ = None
-                if entry_ is None:
-                    continue
-                if any(section not in entry_[2] for section in need):
-                    if not self._add_sections(name, entry_[2], need):
-                        entry_ = (None, (None,), entry_[2])
-                    parsed += 1
-                fresh[name] = entry_
-            self._index = fresh
-            if parsed and self._cache_index:
-                save_index(self.root, fresh)
-            return [entry[2] for entry in fresh.values()]
+    @property
+    def generation(self) -> int:
+        """Changes whenever a run is added, changed or removed."""
+        return self._index.generation
+
+    def list_runs(
+        self, query: RunQuery | None = None, columns: Iterable[str] = ()
+    ) -> tuple[int, list[Record]]:
+        """Return ``(total matching, page)``; on a store never listed before, a first page
+        sorted by id is read from the folder names alone while the index builds in the
+        background (so 100,000 runs list at once). Its total counts run folders."""
+        query = query or RunQuery()
+        columns = list(columns)
+        if query.filters or query.search.strip() or query.sort.lstrip("-+") not in ("id", "_id"):
+            return super().list_runs(query, columns)
+        if any(c.startswith("metric:") for c in columns):
+            return super().list_runs(query, columns)
+        names = self._index.page_names()
+        if names is None:
+            return super().list_runs(query, columns)
+        need = {c.split(".")[0] for c in columns} & SECTIONS
+        ids = sorted((self.parse_id(n) for n in names), key=_sort_key)
+        if query.sort.startswith("-"):
+            ids.reverse()
+        page: list[Record] = []
+        skipped = 0
+        for run_id in ids[query.offset :]:
+            if query.limit is not None and len(page) >= query.limit:
+                break
+            record = self._load_record(str(run_id), need)
+            if record is None:
+                skipped += 1
+                continue
+            page.append(record)
+        self._index.build_in_background(need)
+        return len(ids) - skipped, page
 
     def _dir(self, run_id: RunId) -> str:
         name = str(run_id)
@@ -306,13 +297,12 @@ class FileStore(RunStore):
     def _record(self, run_id: RunId) -> Record:
         path = self._dir(run_id)
         name = os.path.basename(path)
-        keys = tuple(_stat(os.path.join(path, f)) for f in _WATCHED)
-        with self._lock:
-            old = self._index.get(name)
-            if old is not None and old[1] == keys:
-                if self._add_sections(name, old[2], SECTIONS):
-                    return old[2]
-                old = None
+        keys = tuple(stat_key(os.path.join(path, f)) for f in WATCHED)
+        old = self._index.get(name)
+        if old is not None and old[1] == keys:
+            if self._add_sections(name, old[2], SECTIONS):
+                return old[2]
+            old = None
         record = self._load_record(name)
         if record is None:
             if old is not None:
@@ -324,8 +314,7 @@ class FileStore(RunStore):
             dirkey: Any = (st.st_mtime_ns, st.st_ino)
         except OSError:
             dirkey = None
-        with self._lock:
-            self._index[name] = (dirkey, keys, record)
+        self._index.put(name, (dirkey, keys, record))
         return record
 
     def output(self, run_id: RunId, offset: int = 0, tail: int | None = None) -> dict[str, Any]:
@@ -345,7 +334,7 @@ class FileStore(RunStore):
         base = self._dir(run_id)
         js_path = os.path.join(base, fmt.METRICS_FILE)
         jl_path = os.path.join(base, fmt.SIDE_FILE)
-        key = (_stat(js_path), _stat(jl_path))
+        key = (stat_key(js_path), stat_key(jl_path))
         name = os.path.basename(base)
         with self._metrics_lock:
             hit = self._metrics.get(name)
@@ -406,7 +395,11 @@ class FileStore(RunStore):
                         series[metric] = Series(steps, values)
             entry = _Metrics(key, offset, series, follows)
             self._metrics[name] = entry
-            while len(self._metrics) > 8:
+            # Keep many runs' metrics (a group plot reads 100 runs) but bounded in points.
+            while len(self._metrics) > 1 and (
+                len(self._metrics) > CACHED_RUNS
+                or sum(m.points() for m in self._metrics.values()) > CACHED_POINTS
+            ):
                 self._metrics.popitem(last=False)
             return entry
 
@@ -486,8 +479,8 @@ class FileStore(RunStore):
         side = side if isinstance(side, dict) else {}
         side.update(changes)
         fmt.write_omniboard(base, side)
-        with self._lock:
-            self._index.pop(os.path.basename(base), None)
+        self._index.drop(os.path.basename(base))
+        self._record(run_id)  # indexed again at once: a finished run is not re-checked
 
     def set_tags(self, run_id: RunId, tags: list[str]) -> None:
         """Replace the run's tags in its side file."""
@@ -519,7 +512,6 @@ class FileStore(RunStore):
         self._check_writable("delete runs")
         base = self._dir(run_id)
         shutil.rmtree(base)
-        with self._lock:
-            self._index.pop(os.path.basename(base), None)
+        self._index.drop(os.path.basename(base))
         with self._metrics_lock:
             self._metrics.pop(os.path.basename(base), None)

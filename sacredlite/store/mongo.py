@@ -13,13 +13,14 @@ tags edited elsewhere, e.g. in Omniboard, show up within that time).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from ..events import RunStatus
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
-from .records import NotFound, Record, RunNotFound, StoreError
+from .records import NotFound, Record, RunNotFound, RunQuery, StoreError
 from .series import Series
 
 try:
@@ -143,6 +144,7 @@ class MongoStore(RunStore):
         self.fs = self._target.fs
         self.location = f"{url.split('@')[-1]} db={db_name}"
         self._cache: dict[Any, Record] = {}
+        self._list: list[Record] | None = None
         self._loaded_at = self._checked_at = 0.0
         self.recheck = RECHECK
         try:
@@ -155,33 +157,80 @@ class MongoStore(RunStore):
             raise StoreError(_open_error(exc, url, db_name)) from None
 
     # -- listing ---------------------------------------------------------------------
+    generation = 0
+    """Changes whenever a listed run is added, changed or removed."""
+
+    def list_runs(
+        self, query: RunQuery | None = None, columns: Iterable[str] = ()
+    ) -> tuple[int, list[Record]]:
+        """Return ``(total matching, page)``; before the run list is cached, a page sorted
+        by id is asked of the server (by ``_id``, its index) while the cache loads in the
+        background, so a first page does not wait for every run to arrive."""
+        query = query or RunQuery()
+        columns = list(columns)
+        simple = not (
+            query.filters
+            or query.search.strip()
+            or query.sort.lstrip("-+") not in ("id", "_id")
+            or any(c.startswith("metric:") for c in columns)
+        )
+        with self._lock:
+            cached = bool(self._cache)
+        if cached or not simple:
+            return super().list_runs(query, columns)
+        order = pymongo.DESCENDING if query.sort.startswith("-") else pymongo.ASCENDING
+        cursor = self.runs.find({}, _LIST_PROJECTION).sort("_id", order).skip(query.offset)
+        if query.limit is not None:
+            cursor = cursor.limit(query.limit)
+        page = [_normalize(doc) for doc in cursor]
+        total = self.runs.estimated_document_count()  # no filter: the collection's count
+        threading.Thread(target=self.records, name="sacredlite-run-list", daemon=True).start()
+        return total, page
+
     def records(self, need: Collection[str] = SECTIONS) -> list[Record]:
         """Return every run's record (cached; live, new and deleted runs refreshed)."""
         with self._lock:
             now = time.monotonic()
             if now - self._loaded_at > FULL_REFRESH or not self._cache:
                 docs = self.runs.find({}, _LIST_PROJECTION)
-                self._cache = {d["_id"]: _normalize(d) for d in docs}
+                fresh = {d["_id"]: _normalize(d) for d in docs}
+                if fresh != self._cache:
+                    self._cache = fresh
+                    self._changed()
                 self._loaded_at = self._checked_at = now
-                return list(self._cache.values())
+                return self._listed()
             if now - self._checked_at < self.recheck:
-                return list(self._cache.values())
+                return self._listed()
             self._checked_at = now
             live = [i for i, r in self._cache.items() if r.get("status") in _LIVE]
             if live:  # lookups by _id use the index everywhere
                 for doc in self.runs.find({"_id": {"$in": live}}, _LIST_PROJECTION):
-                    self._cache[doc["_id"]] = _normalize(doc)
+                    record = _normalize(doc)
+                    if record != self._cache.get(doc["_id"]):
+                        self._cache[doc["_id"]] = record
+                        self._changed()
             if self.runs.estimated_document_count() != len(self._cache):
                 # Runs were added or deleted: compare all ids (a swap of one for another
                 # between two listings shows at the next full refresh).
                 ids = {d["_id"] for d in self.runs.find({}, {"_id": 1})}
                 for gone in set(self._cache) - ids:
                     del self._cache[gone]
+                    self._changed()
                 missing = list(ids - set(self._cache))
                 if missing:
                     for doc in self.runs.find({"_id": {"$in": missing}}, _LIST_PROJECTION):
                         self._cache[doc["_id"]] = _normalize(doc)
-            return list(self._cache.values())
+                    self._changed()
+            return self._listed()
+
+    def _changed(self) -> None:
+        self.generation += 1
+        self._list = None
+
+    def _listed(self) -> list[Record]:
+        if self._list is None:
+            self._list = list(self._cache.values())
+        return self._list
 
     # -- one run -----------------------------------------------------------------------
     def _doc(self, run_id: RunId, projection: dict[str, int] | None = None) -> dict[str, Any]:
@@ -278,6 +327,7 @@ class MongoStore(RunStore):
             cached = self._cache.get(run_id)
             if cached is not None:
                 cached["omniboard"] = {**cached["omniboard"], field.split(".", 1)[1]: value}
+                self._changed()
 
     def set_tags(self, run_id: RunId, tags: list[str]) -> None:
         """Replace ``omniboard.tags`` (Omniboard's field)."""
@@ -305,6 +355,7 @@ class MongoStore(RunStore):
             raise RunNotFound(run_id, self.location)
         with self._lock:
             self._cache.pop(run_id, None)
+            self._changed()
         self._series = type(self._series)((k, v) for k, v in self._series.items() if k[0] != run_id)
 
     def close(self) -> None:

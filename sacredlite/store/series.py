@@ -2,7 +2,10 @@
 
 A :class:`Series` keeps one metric's steps and values sorted by step. :meth:`Series.window`
 returns at most *points* points for a step range using min/max buckets: every bucket
-contributes its lowest and its highest point, in step order, so spikes survive. numpy
+contributes its lowest and its highest point, in step order, so spikes survive. Zoomed
+windows are re-bucketed from the points inside them. For windows of millions of points a
+min/max index of blocks of :data:`BLOCK` points is kept (built once per series version):
+the buckets are then computed from each block's extremes, not from every point. numpy
 arrays are used when numpy is installed (a 1,000,000-point window takes milliseconds); a
 pure-Python path gives the same answer without it.
 """
@@ -18,6 +21,10 @@ try:
     import numpy as _np
 except ImportError:  # pragma: no cover - numpy comes with pandas; the board works without
     _np = None
+
+
+BLOCK = 1024
+"""Points per block of a long series' min/max index (built on its first wide window)."""
 
 
 def _number(value: Any) -> float:
@@ -81,6 +88,7 @@ class Series:
             xs, ys = [xs[i] for i in order], [ys[i] for i in order]
         self.steps = xs
         self.values = ys
+        self._blocks: tuple[Any, Any, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -97,6 +105,26 @@ class Series:
             merged = Series(xs, ys)
             xs, ys = merged.steps, merged.values
         self.steps, self.values = xs, ys
+
+    def _candidates(self, lo: int, hi: int) -> Any:
+        """Return the indices in ``[lo, hi)`` that can be a bucket's min or max: each whole
+        block's lowest and highest point (from the min/max index), every point of the
+        partial blocks at both ends."""
+        assert _np is not None
+        if self._blocks is None or self._blocks[0] is not self.values:
+            n = len(self.values) // BLOCK * BLOCK
+            nan = _np.isnan(self.values[:n])
+            low = _np.where(nan, _np.inf, self.values[:n]).reshape(-1, BLOCK)
+            high = _np.where(nan, -_np.inf, self.values[:n]).reshape(-1, BLOCK)
+            base = _np.arange(n // BLOCK) * BLOCK
+            self._blocks = (self.values, base + low.argmin(axis=1), base + high.argmax(axis=1))
+        _, imin, imax = self._blocks
+        first = -(-lo // BLOCK)
+        last = max(first, min(hi // BLOCK, len(imin)))
+        inner = _np.unique(_np.concatenate([imin[first:last], imax[first:last]]))
+        return _np.concatenate(
+            [_np.arange(lo, min(first * BLOCK, hi)), inner, _np.arange(max(last * BLOCK, lo), hi)]
+        )
 
     def rollup(self) -> dict[str, float | int | None]:
         """Return ``{"last", "min", "max", "count"}``: the last value as it is (NaN and
@@ -139,6 +167,10 @@ class Series:
         total = max(0, hi - lo)
         if total <= points:
             idx: Any = range(lo, hi)
+        elif _np is not None and total >= 4 * BLOCK * points // 2:
+            candidates = self._candidates(lo, hi)
+            picked = _minmax_numpy(self.values[candidates], 0, len(candidates), points // 2)
+            idx = candidates[picked]
         elif _np is not None:
             idx = _minmax_numpy(self.values, lo, hi, points // 2)
         else:

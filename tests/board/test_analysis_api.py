@@ -230,3 +230,67 @@ def test_metric_against_other_x_axes(client, x):
     assert client.get("/api/runs/1/metrics/loss").json()["x_kind"] == "step"
     assert client.get("/api/runs/1/metrics/loss", params={"x": "epoch"}).status_code == 400
     assert client.get("/api/runs/1/metrics/loss", params={"x": "metric:nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("x", ["step", "wall", "metric:acc"])
+def test_a_running_runs_metric_gains_points_on_every_request(backend, x):
+    """No stale cache: points added to a RUNNING run are in the next answer, on any x axis."""
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    steps = list(range(10))
+    backend.write(
+        1,
+        status="RUNNING",
+        heartbeat=now,
+        start=now - timedelta(seconds=5),
+        metrics={
+            "loss": (steps, [float(s) for s in steps]),
+            "acc": (steps, [s / 10 for s in steps]),
+        },
+    )
+    with TestClient(create_app(backend.open())) as c:
+        first = c.get("/api/runs/1/metrics/loss", params={"x": x}).json()
+        assert first["total"] == 10
+        more = list(range(10, 15))
+        if backend.kind == "file":
+            path = backend.target / "1" / "metrics.json"
+            doc = json.loads(path.read_text())
+            for name, scale in (("loss", 1.0), ("acc", 0.1)):
+                doc[name]["steps"] += more
+                doc[name]["values"] += [s * scale for s in more]
+                doc[name]["timestamps"] += [doc[name]["timestamps"][-1]] * len(more)
+            path.write_text(json.dumps(doc))
+        else:
+            for name, scale in (("loss", 1.0), ("acc", 0.1)):
+                backend.target.metrics.update_one(
+                    {"run_id": 1, "name": name},
+                    {
+                        "$push": {
+                            "steps": {"$each": more},
+                            "values": {"$each": [s * scale for s in more]},
+                            "timestamps": {"$each": [now.replace(tzinfo=None)] * len(more)},
+                        }
+                    },
+                )
+            backend.target.runs.update_one(
+                {"_id": 1},
+                {"$set": {"heartbeat": (now + timedelta(seconds=1)).replace(tzinfo=None)}},
+            )
+        second = c.get("/api/runs/1/metrics/loss", params={"x": x}).json()
+        assert second["total"] == 15 and second["values"][-1] == 14
+
+
+def test_metric_points_over_the_limit_are_refused(client):
+    """More plotted points than MAX_PLOT_POINTS is a 413 naming the limit."""
+    resp = client.get("/api/runs/1/metrics/loss", params={"points": limits.MAX_PLOT_POINTS + 1})
+    assert resp.status_code == 413 and "Points of a plotted metric" in resp.json()["error"]
+
+
+def test_export_never_writes_a_spreadsheet_formula(backend):
+    """Text a spreadsheet would run (=, +, -, @) is exported with a leading apostrophe."""
+    backend.write(1, comment='=HYPERLINK("http://evil.example")', result=-1.5)
+    with TestClient(create_app(backend.open())) as c:
+        rows = list(csv.DictReader(io.StringIO(c.get("/api/export.csv").text)))
+    assert rows[0]["comment"] == '\'=HYPERLINK("http://evil.example")'
+    assert rows[0]["result"] == "-1.5"

@@ -118,3 +118,17 @@ def test_unreachable_server_is_one_clear_error():
         from sacredlite.store.mongo import MongoStore
 
         MongoStore("mongodb://127.0.0.1:1", "x", timeout=0.3)
+
+
+def test_first_page_is_asked_of_the_server_before_the_list_is_cached(mongo):
+    """A never-listed store answers a page by id straight from the server (issue 11), then
+    the cached listing agrees with it; tag writes reach cached listings at once."""
+    _, store = mongo
+    total, page = store.list_runs(RunQuery(limit=2))
+    assert total == 6 and [r["_id"] for r in page] == [6, 5]
+    assert page[0]["omniboard"] == {"tags": [], "notes": ""}
+    total, page = store.list_runs(RunQuery(limit=2, offset=1, sort="id"))
+    assert [r["_id"] for r in page] == [2, 3]
+    assert [r["_id"] for r in store.list_runs(RunQuery(sort="-id"))[1]] == [6, 5, 4, 3, 2, 1]
+    store.set_tags(3, ["zzkeep"])
+    assert [r["_id"] for r in store.list_runs(RunQuery(search="zzkeep"))[1]] == [3]
