@@ -201,7 +201,7 @@ def test_saved_views_and_links_restore_the_page(page, sweep, browser, tmp_path):
     pg.select_option("select.view-select", "wide runs")
     pg.click("button.view-delete")
     pg.wait_for_selector("#toast:has-text('deleted')")
-    assert pg.locator("select.view-select option[value='wide runs']").count() == 0
+    pg.wait_for_selector("select.view-select option[value='wide runs']", state="detached")
     check_view(page, ".table-view", tmp_path, "saved-view-table", canvases=False)
     page.assert_clean()
 
