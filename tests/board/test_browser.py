@@ -218,6 +218,7 @@ def test_read_only_board_hides_writes(populated, serve, page):
     board = serve(populated.open(read_only=True))
     open_table(page, board)
     assert page.page.locator("#delete-btn").count() == 0
+    assert page.page.locator("button.view-save, button.view-delete").count() == 0
     page.page.goto(board.url + "#/run/1")
     page.page.wait_for_selector(".run-head")
     assert page.page.locator("input.tag-input, #delete-run").count() == 0

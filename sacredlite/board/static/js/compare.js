@@ -50,7 +50,7 @@ export function compareView(root, meta, ids) {
     cleanup.push(() => plots.forEach((p) => p.destroy()));
     if (runs.some((r) => r.status === "RUNNING")) {
       // Live runs: their curves grow (the x range follows unless zoomed).
-      const timer = setInterval(() => { if (document.visibilityState === "visible") plots.forEach((p) => p.load().catch(() => {})); }, 3000);
+      const timer = setInterval(() => { if (document.visibilityState === "visible") plots.forEach((p) => p.load().catch(() => {})); }, 2000);
       cleanup.push(() => clearInterval(timer));
     }
     const metricPicks = metrics.map((m) => h("label", { class: "chip" }, h("input", { type: "checkbox", class: "compare-metric-pick", value: m, checked: chosen.has(m),

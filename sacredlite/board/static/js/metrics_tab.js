@@ -9,7 +9,7 @@ import { baselineSources } from "./baseline.js";
 
 const PICK_KEY = "sacredlite.board.metric";
 const X_KEY = "sacredlite.board.x";
-const LIVE_MS = 3000;
+const LIVE_MS = 2000;
 
 export function defaultMetric(names, rollups) {
   const last = localStorage.getItem(PICK_KEY);
