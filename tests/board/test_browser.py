@@ -85,24 +85,27 @@ def test_added_column_is_shown_and_remembered(page, ro_board):
 
 
 def test_run_page_draws_a_metric_plot(page, ro_board):
-    """Opening a run and its metrics tab draws a uPlot canvas; zooming fetches a step window."""
+    """Opening a run and its metrics tab draws a uPlot canvas of the most-logged metric;
+    zooming fetches a step window."""
     open_table(page, ro_board)
     page.page.click("tr[data-id='1'] a.run-link")
     page.page.wait_for_selector(".run-head .run-name")
     assert page.page.locator(".run-name").inner_text() == "mnist"
     page.page.click("nav.tabs a[data-tab=metrics]")
-    page.page.wait_for_selector(".plot-holder canvas")
+    page.page.wait_for_selector(".plots .plot-holder canvas")
     page.page.wait_for_function(
-        "document.querySelector('.plot-info').textContent.includes('points')"
+        "document.querySelector('.plots .plot-info').textContent.includes('points')"
     )
-    box = page.page.locator(".plot-holder .u-over").bounding_box()
-    with page.page.expect_request(re.compile(r"/metrics/acc\?.*start=")):
+    box = page.page.locator(".plots .plot-holder .u-over").bounding_box()
+    with page.page.expect_request(re.compile(r"/metrics/loss\?.*start=")):
         page.page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 50)
         page.page.mouse.down()
         page.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 50, steps=5)
         page.page.mouse.up()
-    page.page.check("input.metric-pick[value=loss]")
-    page.page.wait_for_function("document.querySelectorAll('.u-legend .u-series').length === 3")
+    page.page.check(".plots input.metric-pick[value=acc]")
+    page.page.wait_for_function(
+        "document.querySelectorAll('.plots .u-legend .u-series').length === 3"
+    )
     page.assert_clean()
 
 
@@ -215,6 +218,7 @@ def test_read_only_board_hides_writes(populated, serve, page):
     board = serve(populated.open(read_only=True))
     open_table(page, board)
     assert page.page.locator("#delete-btn").count() == 0
+    assert page.page.locator("button.view-save, button.view-delete").count() == 0
     page.page.goto(board.url + "#/run/1")
     page.page.wait_for_selector(".run-head")
     assert page.page.locator("input.tag-input, #delete-run").count() == 0
@@ -281,7 +285,7 @@ def test_runs_with_nan_and_infinity_are_shown(backend, serve, page):
     page.page.wait_for_selector("nav.tabs a.active[data-tab=info]")
     assert "best: -Infinity" in page.page.inner_text(".tab-body ul.tree")
     page.page.goto(board.url + "#/run/1/metrics")
-    page.page.wait_for_selector(".plot-holder canvas")
+    page.page.wait_for_selector(".plots .plot-holder canvas")
     page.page.wait_for_selector(".rollups td")
     assert page.page.locator(".rollups tr").nth(1).inner_text().split("\t") == [
         "loss",

@@ -13,7 +13,7 @@ async function call(method, url, body) {
 }
 
 const enc = encodeURIComponent;
-const q = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
+export const q = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
 
 export const api = {
   meta: () => call("GET", "/api/meta"),
@@ -28,6 +28,16 @@ export const api = {
   remove: (id) => call("DELETE", `/api/runs/${enc(id)}`, { confirm: id }),
   compare: (ids) => call("GET", `/api/compare?ids=${ids.map(enc).join(",")}`),
   diff: (ids, what, path) => call("GET", `/api/diff?${q({ ids: ids.join(","), what, path })}`),
+  metricSections: (id) => call("GET", `/api/runs/${enc(id)}`).then((d) => d.metric_sections),
+  groups: (params) => call("GET", `/api/groups?${q(params)}`),
+  groupMetric: (params) => call("GET", `/api/groups/metric?${q(params)}`),
+  welch: (params) => call("GET", `/api/welch?${q(params)}`),
+  parallel: (params) => call("GET", `/api/analysis/parallel?${q(params)}`),
+  importance: (params) => call("GET", `/api/analysis/importance?${q(params)}`),
+  views: () => call("GET", "/api/views"),
+  saveView: (name, state) => call("PUT", `/api/views/${enc(name)}`, { state }),
+  deleteView: (name) => call("DELETE", `/api/views/${enc(name)}`, { confirm: name }),
+  exportUrl: (params) => `/api/export.csv?${q(params)}`,
   artifactUrl: (id, name) => `/api/runs/${enc(id)}/artifacts/${name.split("/").map(enc).join("/")}`,
   sourceUrl: (id, path) => `/api/runs/${enc(id)}/sources/${path.split("/").map(enc).join("/")}`,
 };

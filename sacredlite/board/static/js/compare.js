@@ -3,6 +3,9 @@
 import { api } from "./api.js";
 import { h, clear, fill, fmtValue, statusBadge, toast } from "./dom.js";
 import { MetricPlot } from "./plot.js";
+import { color } from "./colors.js";
+import { baselineSources } from "./baseline.js";
+import { defaultMetric } from "./metrics_tab.js";
 
 function diffView(text) {
   return h("pre", { class: "diff" }, text.split("\n").map((line) => h("span", {
@@ -21,23 +24,37 @@ export function compareView(root, meta, ids) {
     const runs = d.runs;
     const metrics = [...new Set(runs.flatMap((r) => r.metrics))].sort();
     const legendKeys = new Set(d.differs.slice(0, 2));
-    let plot = null;
+    const plots = [];
     const plotArea = h("div", { class: "plot-area" });
-    const metricSelect = h("select", { class: "compare-metric", onchange: () => draw() }, metrics.map((m) => h("option", { value: m }, m)));
-    const draw = () => {
-      if (plot) plot.destroy();
+    const first = runs.find((r) => r.metrics.length);
+    const counts = first ? await api.rollups(first.id).catch(() => ({})) : {};
+    if (disposed) return;
+    const chosen = new Set(metrics.length ? [defaultMetric(metrics, counts)] : []);
+    let xKind = "step";
+    const draw = async () => {
+      plots.splice(0).forEach((p) => p.destroy());
       clear(plotArea);
-      const m = metricSelect.value;
-      if (!m) return;
-      const sources = runs.filter((r) => r.metrics.includes(m)).map((r) => ({
-        runId: r.id, metric: m,
-        label: `run ${r.id}` + [...legendKeys].map((k) => ` ${k}=${fmtValue(r.config[k])}`).join(""),
-      }));
-      plot = new MetricPlot(sources, { title: m });
-      plotArea.append(plot.el);
-      plot.load().catch((err) => toast(err.message, true));
+      for (const m of metrics.filter((x) => chosen.has(x))) {
+        const sources = runs.filter((r) => r.metrics.includes(m)).map((r) => ({
+          runId: r.id, metric: m, color: color(runs.indexOf(r)),
+          label: `run ${r.id}` + [...legendKeys].map((k) => ` ${k}=${fmtValue(r.config[k])}`).join(""),
+        }));
+        sources.push(...await baselineSources(m, runs.map((r) => r.id)));
+        if (disposed) return;
+        const plot = new MetricPlot(sources, { title: m, x: xKind, xMetrics: metrics, onX: (v) => { xKind = v; } });
+        plots.push(plot);
+        plotArea.append(plot.el);
+        plot.load().catch((err) => toast(err.message, true));
+      }
     };
-    cleanup.push(() => plot && plot.destroy());
+    cleanup.push(() => plots.forEach((p) => p.destroy()));
+    if (runs.some((r) => r.status === "RUNNING")) {
+      // Live runs: their curves grow (the x range follows unless zoomed).
+      const timer = setInterval(() => { if (document.visibilityState === "visible") plots.forEach((p) => p.load().catch(() => {})); }, 2000);
+      cleanup.push(() => clearInterval(timer));
+    }
+    const metricPicks = metrics.map((m) => h("label", { class: "chip" }, h("input", { type: "checkbox", class: "compare-metric-pick", value: m, checked: chosen.has(m),
+      onchange: (e) => { e.target.checked ? chosen.add(m) : chosen.delete(m); draw(); } }), m));
     const legendPicks = d.keys.map((k) => h("label", { class: "chip" }, h("input", { type: "checkbox", checked: legendKeys.has(k),
       onchange: (e) => { e.target.checked ? legendKeys.add(k) : legendKeys.delete(k); draw(); } }), k));
 
@@ -46,9 +63,9 @@ export function compareView(root, meta, ids) {
     const renderCfg = () => {
       const keys = onlyDiff ? d.differs : d.keys;
       fill(cfgTable, 
-        h("tr", {}, h("th", {}, "config"), runs.map((r) => h("th", {}, h("a", { href: `#/run/${encodeURIComponent(r.id)}` }, `#${r.id}`), " ", statusBadge(r.status)))),
-        keys.map((k) => h("tr", { class: d.differs.includes(k) ? "differs" : "" }, h("td", { class: "key" }, k), runs.map((r) => h("td", {}, fmtValue(r.config[k]))))),
-        h("tr", {}, h("td", { class: "key" }, "result"), runs.map((r) => h("td", {}, fmtValue(r.result)))));
+        h("tr", {}, h("th", { class: "sticky" }, "config"), runs.map((r) => h("th", {}, h("a", { href: `#/run/${encodeURIComponent(r.id)}` }, `#${r.id}`), " ", statusBadge(r.status)))),
+        keys.map((k) => h("tr", { class: d.differs.includes(k) ? "differs" : "" }, h("td", { class: "key sticky" }, k), runs.map((r) => h("td", {}, fmtValue(r.config[k]))))),
+        h("tr", {}, h("td", { class: "key sticky" }, "result"), runs.map((r) => h("td", {}, fmtValue(r.result)))));
     };
     const diffArea = h("div", {});
     const a = h("select", {}, runs.map((r, i) => h("option", { value: r.id, selected: i === 0 }, `#${r.id}`)));
@@ -65,10 +82,10 @@ export function compareView(root, meta, ids) {
     fill(root, h("section", { class: "compare-view" },
       h("h2", {}, `Compare runs ${runs.map((r) => "#" + r.id).join(", ")}`),
       h("h3", {}, "Metrics"),
-      metrics.length ? h("div", {}, h("label", {}, "metric ", metricSelect), h("div", { class: "picks" }, "legend: ", legendPicks), plotArea) : h("p", { class: "muted" }, "No metrics."),
+      metrics.length ? h("div", {}, h("div", { class: "picks compare-metrics" }, "metrics: ", metricPicks), h("div", { class: "picks" }, "legend: ", legendPicks), plotArea) : h("p", { class: "muted" }, "No metrics."),
       h("h3", {}, "Config"),
       h("label", {}, h("input", { type: "checkbox", checked: onlyDiff, onchange: (e) => { onlyDiff = e.target.checked; renderCfg(); } }), " only differences"),
-      cfgTable,
+      h("div", { class: "scroll-box" }, cfgTable),
       h("h3", {}, "Diff"),
       h("div", { class: "row" }, what, " ", a, " → ", b, " ", h("button", { type: "button", onclick: showDiff }, "Show diff")),
       diffArea));

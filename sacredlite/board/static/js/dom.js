@@ -73,8 +73,9 @@ export function statusBadge(status) {
   return h("span", { class: `status status-${String(status).toLowerCase()}` }, status);
 }
 
-// Render any JSON value as a collapsible tree; keys in `marked` (dotted paths) are highlighted.
-export function tree(value, path = "", marked = new Set()) {
+// Render any JSON value as a collapsible tree; keys in `marked` (dotted paths) are
+// highlighted; `annotate(path)` may return {cls, title, doc} for a key (origin, docs).
+export function tree(value, path = "", marked = new Set(), annotate = null) {
   if (value === null || typeof value !== "object") {
     const kind = value === null ? "null" : NON_FINITE.has(value) ? "number" : typeof value;
     return h("span", { class: `leaf t-${kind}` }, fmtJson(value));
@@ -84,9 +85,12 @@ export function tree(value, path = "", marked = new Set()) {
   return h("ul", { class: "tree" }, entries.map(([k, v]) => {
     const full = path ? `${path}.${k}` : k;
     const nested = v !== null && typeof v === "object" && Object.keys(v).length;
-    const key = h("span", { class: "key" + (marked.has(full) ? " changed" : ""), title: marked.has(full) ? "changed from the default" : null }, k);
-    if (!nested) return h("li", {}, key, ": ", tree(v, full, marked));
-    return h("li", {}, h("details", { open: true }, h("summary", {}, key), tree(v, full, marked)));
+    const note = (annotate && annotate(full)) || {};
+    const cls = note.cls || (marked.has(full) ? "changed" : "");
+    const key = h("span", { class: "key" + (cls ? ` ${cls}` : ""), dataset: { path: full }, title: note.title || (marked.has(full) ? "changed from the default" : null) }, k);
+    const doc = note.doc ? h("span", { class: "config-doc" }, `# ${note.doc}`) : null;
+    if (!nested) return h("li", {}, key, ": ", tree(v, full, marked, annotate), doc);
+    return h("li", {}, h("details", { open: true }, h("summary", {}, key, doc), tree(v, full, marked, annotate)));
   }));
 }
 

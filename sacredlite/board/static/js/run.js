@@ -1,7 +1,8 @@
 // One run: overview, config, metrics, output (live tail), info, sources, artifacts.
 import { api } from "./api.js";
-import { h, clear, fill, fmtTime, fmtDuration, fmtValue, fmtBytes, fmtJson, statusBadge, tree, toast, flattenObj } from "./dom.js";
-import { MetricPlot } from "./plot.js";
+import { h, fill, fmtTime, fmtDuration, fmtValue, fmtBytes, fmtJson, statusBadge, tree, toast, flattenObj } from "./dom.js";
+import { metricsTab } from "./metrics_tab.js";
+import { getBaseline, setBaseline } from "./baseline.js";
 
 const TABS = ["overview", "config", "metrics", "output", "info", "sources", "artifacts"];
 
@@ -37,6 +38,14 @@ function notesEditor(runId, initial, readOnly) {
   return h("div", {}, area, save);
 }
 
+// A dict result as a key/value table (nested keys dotted); anything else as JSON text.
+function resultView(result) {
+  if (result && typeof result === "object" && !Array.isArray(result) && Object.keys(result).length) {
+    return h("table", { class: "kv kv-result" }, Object.entries(flattenObj(result)).map(([k, v]) => h("tr", { dataset: { key: k } }, h("th", {}, k), h("td", {}, fmtValue(v)))));
+  }
+  return h("pre", { class: "result" }, fmtJson(result ?? null, 1));
+}
+
 function overview(d) {
   const r = d.run;
   const ex = r.experiment || {};
@@ -50,7 +59,7 @@ function overview(d) {
       h("div", {}, h("h3", {}, "Run"), kv([
         ["Status", statusBadge(d.status)], ["Command", r.command], ["Start", fmtTime(r.start_time)],
         ["Stop", fmtTime(r.stop_time)], ["Heartbeat", fmtTime(r.heartbeat)], ["Duration", fmtDuration(d.duration)],
-        ["Result", h("pre", { class: "result" }, fmtJson(r.result ?? null, 1))],
+        ["Result", resultView(r.result)],
         ["Comment", (r.meta || {}).comment || ""],
       ]), h("h3", {}, "Meta"), tree(r.meta || {})),
       h("div", {}, h("h3", {}, "Experiment"), kv([
@@ -65,64 +74,37 @@ function overview(d) {
 function configTab(d) {
   const meta = d.run.meta || {};
   // Sacred keeps command-line updates in meta.options.UPDATE ("lr=0.1"); some tools also
-  // store meta.config_updates; entries without "=" are named configs.
+  // store meta.config_updates; entries without "=" are named configs. The server adds
+  // config_origin ({key: "update" | named config}) and config_docs when it can read them.
   const cli = ((meta.options || {}).UPDATE || []).map(String);
   const fromCli = cli.filter((u) => u.includes("=")).map((u) => u.split("=")[0].trim());
   const updates = [...new Set([...Object.keys(flattenObj(meta.config_updates || {})), ...fromCli])];
-  const named = [...new Set([...(meta.named_configs || []), ...cli.filter((u) => !u.includes("="))])];
-  return h("div", {},
-    h("p", { class: "muted" }, updates.length ? `Changed from defaults (highlighted): ${updates.join(", ")}` : "No config updates on the command line.",
-      named.length ? ` Named configs: ${named.join(", ")}` : ""),
-    tree(d.run.config || {}, "", new Set(updates)));
-}
-
-function metricsTab(d, cleanup) {
-  const wrap = h("div", { class: "metrics-tab" });
-  if (!d.metrics.length) return h("p", { class: "muted" }, "This run logged no metrics.");
-  const plots = h("div", { class: "plots" });
-  const addPanel = (names) => {
-    const panel = h("div", { class: "panel" });
-    let plot = null;
-    const chosen = new Set(names);
-    const draw = () => {
-      if (plot) plot.destroy();
-      plot = null;
-      const area = panel.querySelector(".plot-area");
-      clear(area);
-      if (!chosen.size) return;
-      plot = new MetricPlot([...chosen].map((m) => ({ runId: d.run._id, metric: m, label: m })), { title: [...chosen].join(", ") });
-      area.append(plot.el);
-      plot.load().catch((err) => toast(err.message, true));
-    };
-    const picks = d.metrics.map((m) => h("label", { class: "chip" }, h("input", { type: "checkbox", class: "metric-pick", value: m, checked: chosen.has(m),
-      onchange: (e) => { e.target.checked ? chosen.add(m) : chosen.delete(m); draw(); } }), m));
-    panel.append(h("div", { class: "picks" }, picks, h("button", { type: "button", class: "x", title: "remove plot", onclick: () => { if (plot) plot.destroy(); panel.remove(); } }, "×")), h("div", { class: "plot-area" }));
-    plots.append(panel);
-    draw();
-    cleanup.push(() => plot && plot.destroy());
-    if (d.status === "RUNNING") {
-      // A live run: fetch new points every few seconds, keeping the zoom.
-      const timer = setInterval(() => { if (plot && document.visibilityState === "visible") plot.load().catch(() => {}); }, 5000);
-      cleanup.push(() => clearInterval(timer));
-    }
+  const named = [...new Set([...(d.named_configs || meta.named_configs || []), ...cli.filter((u) => !u.includes("="))])];
+  const origin = d.config_origin || {};
+  const docs = d.config_docs || {};
+  const annotate = (path) => {
+    const o = origin[path];
+    const doc = docs[path];
+    if (o && o !== "update") return { cls: "named", title: `set by the named config ${o}`, doc };
+    if (o === "update" || updates.includes(path)) return { cls: "changed", title: "set by a config update", doc };
+    return doc ? { doc } : null;
   };
-  const rollups = h("div", { class: "rollups" });
-  api.rollups(d.run._id).then((r) => rollups.append(h("table", { class: "kv" },
-    h("tr", {}, h("th", {}, "metric"), h("th", {}, "last"), h("th", {}, "min"), h("th", {}, "max"), h("th", {}, "points")),
-    Object.entries(r).map(([m, v]) => h("tr", {}, h("td", {}, m), h("td", {}, fmtValue(v.last)), h("td", {}, fmtValue(v.min)), h("td", {}, fmtValue(v.max)), h("td", {}, v.count))))));
-  wrap.append(h("button", { type: "button", onclick: () => addPanel([]) }, "+ Add plot"), plots, rollups);
-  addPanel([d.metrics[0]]);
-  return wrap;
+  const byNamed = Object.values(origin).some((o) => o !== "update");
+  return h("div", {},
+    h("p", { class: "muted" }, updates.length ? `Changed from defaults (highlighted): ${updates.join(", ")}.` : "No config updates on the command line.",
+      named.length ? ` Named configs: ${named.join(", ")}` : "", byNamed ? " (keys they set in blue)." : ""),
+    tree(d.run.config || {}, "", new Set(updates), annotate));
 }
 
 function outputTab(d, cleanup) {
   const pre = h("pre", { class: "output" });
-  const note = h("p", { class: "muted" });
+  const note = h("span", { class: "tail-note" });
+  const liveNote = h("span", { class: "live-note" });
   let end = 0;
   const TAIL = 2000000;
   api.output(d.run._id, { tail: TAIL }).then((o) => {
     pre.textContent = o.text; end = o.end;
-    note.textContent = o.start > 0 ? `Showing the last ${fmtBytes(o.end - o.start)} of ${fmtBytes(o.end)}.` : "";
+    note.textContent = o.start > 0 ? `Showing the last ${fmtBytes(o.end - o.start)} of ${fmtBytes(o.end)}. ` : "";
   });
   if (d.status === "RUNNING") {
     const timer = setInterval(async () => {
@@ -134,9 +116,9 @@ function outputTab(d, cleanup) {
       }
     }, 2000);
     cleanup.push(() => clearInterval(timer));
-    note.textContent = "Live: new output appears as the run writes it.";
+    liveNote.textContent = "Live: new output appears as the run writes it.";
   }
-  return h("div", {}, note, pre);
+  return h("div", {}, h("p", { class: "muted" }, note, liveNote), pre);
 }
 
 function sourcesTab(d) {
@@ -181,6 +163,12 @@ export function runView(root, metaReady, runId, tab) {
     const tabs = h("nav", { class: "tabs" }, TABS.map((t) => h("a", { href: `#/run/${encodeURIComponent(runId)}/${t}`, class: t === tab ? "active" : "", dataset: { tab: t } },
       t[0].toUpperCase() + t.slice(1) + (t === "artifacts" ? ` (${d.artifacts.length})` : t === "metrics" ? ` (${d.metrics.length})` : ""))));
     const body = { overview, config: configTab, metrics: metricsTab, output: outputTab, info: (x) => tree(x.run.info || {}), sources: sourcesTab, artifacts: artifactsTab }[tab](d, cleanup);
+    const pin = h("button", { type: "button", id: "pin-baseline", title: "draw this run in every plot and compare as the baseline", onclick: () => {
+      setBaseline(getBaseline() === String(r._id) ? null : r._id);
+      pin.textContent = getBaseline() === String(r._id) ? "Unpin baseline" : "Pin as baseline";
+      pin.classList.toggle("active", getBaseline() === String(r._id));
+    } }, getBaseline() === String(r._id) ? "Unpin baseline" : "Pin as baseline");
+    pin.classList.toggle("active", getBaseline() === String(r._id));
     const del = meta.read_only ? null : h("button", { type: "button", class: "danger", id: "delete-run", onclick: async () => {
       if (!confirm(`Delete run ${runId}? This removes its metrics, artifacts and output and cannot be undone.`)) return;
       try { await api.remove(r._id); location.hash = "#/"; } catch (err) { toast(err.message, true); }
@@ -188,7 +176,7 @@ export function runView(root, metaReady, runId, tab) {
     fill(root, h("section", { class: "run-view" },
       h("div", { class: "run-head" },
         h("h2", {}, h("span", { class: "run-id" }, `#${r._id}`), " ", h("span", { class: "run-name" }, (r.experiment || {}).name || ""), " ", statusBadge(d.status)),
-        h("div", { class: "annot" }, h("div", {}, "Tags: ", tagEditor(r._id, (r.omniboard || {}).tags, meta.read_only)), notesEditor(r._id, (r.omniboard || {}).notes, meta.read_only), del)),
+        h("div", { class: "annot" }, h("div", {}, "Tags: ", tagEditor(r._id, (r.omniboard || {}).tags, meta.read_only)), notesEditor(r._id, (r.omniboard || {}).notes, meta.read_only), pin, del)),
       tabs, h("div", { class: "tab-body" }, body)));
   })();
   return () => cleanup.forEach((f) => f());
