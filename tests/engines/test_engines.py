@@ -9,7 +9,7 @@ start fails its test with the reason; none is skipped.
 from __future__ import annotations
 
 import pytest
-from conftest import GRID, SEEDS, assert_grid_landed, file_runs
+from grid_helpers import GRID, SEEDS, assert_grid_landed, file_runs
 
 import sacredlite
 from sacredlite.engines import open_engine

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pymongo
-from conftest import GRID, SEEDS
+from grid_helpers import GRID, SEEDS
 
 import sacredlite
 from sacredlite.__main__ import main

@@ -7,7 +7,7 @@ the end; the engine uses the running session and leaves it running.
 from __future__ import annotations
 
 import pytest
-from conftest import GRID, SEEDS, assert_grid_landed, file_runs
+from grid_helpers import GRID, SEEDS, assert_grid_landed, file_runs
 
 import sacredlite
 

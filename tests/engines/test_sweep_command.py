@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from checkout import THIS_CHECKOUT
-from conftest import GRID_ARGS, assert_grid_landed, file_runs
+from grid_helpers import GRID_ARGS, assert_grid_landed, file_runs
 
 from sacredlite.__main__ import main
 

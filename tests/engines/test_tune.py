@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import optuna
-from conftest import file_runs
+from grid_helpers import file_runs
 
 import sacredlite
 from sacredlite.__main__ import main

@@ -12,9 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-CHECKOUT = Path(__file__).resolve().parents[2]
-SACRED087 = CHECKOUT / "tests" / "board" / "data" / "sacred087"
+from transfer_helpers import CHECKOUT, SACRED087
 
 SCRIPT = """
 import sys
@@ -118,13 +116,3 @@ def mongo_url(mongo_server, mongo_db_name: str) -> Iterator[str]:
     client = mongo_server.client()
     client.drop_database(mongo_db_name)
     client.close()
-
-
-def store_files(root: Path) -> dict[str, bytes]:
-    """Return every file under *root* (caches and hidden files left out) by relative path."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
-            out[rel] = path.read_bytes()
-    return out

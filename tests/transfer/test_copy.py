@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SACRED087, store_files
+from transfer_helpers import SACRED087, store_files
 
 import sacredlite.formats.mongo as mongo_format
 from sacredlite.store import StoreError, open_store

@@ -1,5 +1,4 @@
 """A small experiment recorded by Sacred 0.8.7 itself (fixture for sacredlite's board tests)."""
-
 import sys
 
 from sacred import Experiment
