@@ -374,7 +374,9 @@ def tiny_db_option(args: Any, run: Run) -> None:
 
     The argument is the path to be given to the TinyDbObserver.
     """
-    _not_available("--tiny_db", "TinyDbObserver", "tinydb and hashfs")
+    from .observers.tinydb_hashfs import TinyDbObserver
+
+    run.observers.append(TinyDbObserver(path=args))
 
 
 DEFAULT_COMMAND_LINE_OPTIONS = [

@@ -16,6 +16,8 @@ __all__ = [
     "QueueObserver",
     "QueuedMongoObserver",
     "RunObserver",
+    "TinyDbObserver",
+    "TinyDbReader",
 ]
 
 _LAZY = {
@@ -24,6 +26,8 @@ _LAZY = {
     "MongoObserver": ".mongo",
     "QueuedMongoObserver": ".mongo",
     "QueueObserver": ".queue",
+    "TinyDbObserver": ".tinydb_hashfs",
+    "TinyDbReader": ".tinydb_hashfs",
 }
 
 __getattr__ = lazy_getattr(__name__, globals(), _LAZY)
