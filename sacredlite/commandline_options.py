@@ -365,7 +365,9 @@ def sql_option(args: Any, run: Run) -> None:
 
     The typical form is: dialect://username:password@host:port/database
     """
-    _not_available("--sql", "SqlObserver", "SQLAlchemy")
+    from .observers.sql import SqlObserver
+
+    run.observers.append(SqlObserver(args))
 
 
 @cli_option("-t", "--tiny_db")

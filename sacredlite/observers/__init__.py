@@ -16,6 +16,7 @@ __all__ = [
     "QueueObserver",
     "QueuedMongoObserver",
     "RunObserver",
+    "SqlObserver",
     "TinyDbObserver",
     "TinyDbReader",
 ]
@@ -26,6 +27,7 @@ _LAZY = {
     "MongoObserver": ".mongo",
     "QueuedMongoObserver": ".mongo",
     "QueueObserver": ".queue",
+    "SqlObserver": ".sql",
     "TinyDbObserver": ".tinydb_hashfs",
     "TinyDbReader": ".tinydb_hashfs",
 }

@@ -114,8 +114,12 @@ def open_store(
         from .tinydb import TinyDbStore
 
         return TinyDbStore(location, read_only=read_only)
-    if kind in ("sql", "s3"):
-        raise StoreError(f"Reading {kind} stores is not supported yet: {location!r}.")
+    if kind == "sql":
+        from .sql import SqlStore
+
+        return SqlStore(location, read_only=read_only)
+    if kind == "s3":
+        raise StoreError(f"Reading s3 stores is not supported yet: {location!r}.")
     from .file import FileStore
 
     return FileStore(location, read_only=read_only)

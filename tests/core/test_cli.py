@@ -332,9 +332,9 @@ def test_bad_option_values_end_in_sacreds_exception(cli_ex, capsys, argv, last_l
     assert err.strip().splitlines()[-1] == last_line
 
 
-@pytest.mark.parametrize("flag", ["--sql=sqlite://", "-S"])
+@pytest.mark.parametrize("flag", ["-S"])
 def test_observer_flags_sacredlite_lacks_say_what_to_use(cli_ex, capsys, flag):
-    """--sql and --s3 are parsed, and refused with what to use instead."""
+    """--s3 is parsed, and refused with what to use instead."""
     argv = [flag] if "=" in flag else [flag, "somewhere"]
     _, err = fails(cli_ex, capsys, *argv)
     assert "ImportError:" in err and "use -F DIR or -m URL instead" in err
