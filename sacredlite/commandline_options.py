@@ -343,20 +343,17 @@ def _mongo_observer(kwargs: dict[str, Any], value: str) -> Any:
         ) from None
 
 
-def _not_available(flag: str, observer: str, package: str) -> None:
-    raise ImportError(
-        f"{flag} needs Sacred's {observer}, which sacredlite does not provide yet "
-        f"(it would need {package}); use -F DIR or -m URL instead."
-    )
-
-
 @cli_option("-S", "--s3")
 def s3_option(args: Any, run: Run) -> None:
     """Add a S3 File observer to the experiment.
 
     The argument value should be `s3://<bucket>/path/to/exp`.
     """
-    _not_available("--s3", "S3Observer", "boto3")
+    from .formats.s3 import parse_s3_url
+    from .observers.s3_observer import S3Observer
+
+    bucket, basedir = parse_s3_url(str(args))
+    run.observers.append(S3Observer(bucket=bucket, basedir=basedir))
 
 
 @cli_option("-s", "--sql")

@@ -119,7 +119,9 @@ def open_store(
 
         return SqlStore(location, read_only=read_only)
     if kind == "s3":
-        raise StoreError(f"Reading s3 stores is not supported yet: {location!r}.")
+        from .s3 import S3Store
+
+        return S3Store(location, read_only=read_only, endpoint_url=endpoint_url)
     from .file import FileStore
 
     return FileStore(location, read_only=read_only)

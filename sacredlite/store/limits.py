@@ -29,6 +29,10 @@ MAX_COMPARED_RUNS = 20
 MAX_DIFF_CHARS = 2_000_000
 """Characters of each side of an output or source diff."""
 
+MAX_REMOTE_OBJECT_BYTES = 268_435_456
+"""Bytes of one object read from an S3 store into memory (a JSON file, output, an
+artifact): 256 MiB."""
+
 AUTH_FAILURE_BURST = 10
 """Failed logins a client may make in a row before it is slowed down."""
 AUTH_FAILURES_PER_SECOND = 0.5

@@ -332,14 +332,6 @@ def test_bad_option_values_end_in_sacreds_exception(cli_ex, capsys, argv, last_l
     assert err.strip().splitlines()[-1] == last_line
 
 
-@pytest.mark.parametrize("flag", ["-S"])
-def test_observer_flags_sacredlite_lacks_say_what_to_use(cli_ex, capsys, flag):
-    """--s3 is parsed, and refused with what to use instead."""
-    argv = [flag] if "=" in flag else [flag, "somewhere"]
-    _, err = fails(cli_ex, capsys, *argv)
-    assert "ImportError:" in err and "use -F DIR or -m URL instead" in err
-
-
 def test_cli_option_and_option_hook(memory):
     """additional_cli_options add flags; option hooks see the parsed options."""
     seen = {}
