@@ -41,3 +41,58 @@ def s3_env(s3_endpoint, monkeypatch) -> dict[str, str]:
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values
+
+
+class Recorder:
+    """What a local HTTP server was sent: ``[(path, content type, body bytes)]``; answers
+    Slack's webhook with ``ok`` and the Telegram Bot API with its JSON, or with
+    :attr:`status` (e.g. 500) when set."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, bytes]] = []
+        self.status = 200
+        self.url = ""
+
+    def answer(self, path: str) -> bytes:
+        import json
+
+        if "/bot" not in path:
+            return b"ok"
+        if path.endswith("/getMe"):
+            result = {"id": 1, "is_bot": True, "first_name": "bot", "username": "bot"}
+        else:
+            result = {"message_id": 1, "date": 0, "chat": {"id": 42, "type": "private"}}
+        return json.dumps({"ok": True, "result": result}).encode()
+
+
+@pytest.fixture
+def http_recorder() -> Iterator[Recorder]:
+    """A local HTTP server on 127.0.0.1 that records every POST (stopped after the test)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    recorder = Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            recorder.requests.append((self.path, self.headers.get("Content-Type", ""), body))
+            data = recorder.answer(self.path) if recorder.status == 200 else b"{}"
+            self.send_response(recorder.status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorder.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield recorder
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
