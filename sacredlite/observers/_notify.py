@@ -4,7 +4,6 @@ their message templates read, and a JSON POST with a timeout."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +42,8 @@ def post_json(url: str, data: dict[str, Any], timeout: float = TIMEOUT) -> bytes
     Raises:
         urllib.error.URLError: the server cannot be reached or answers with an error.
     """
+    import urllib.request
+
     request = urllib.request.Request(
         url,
         data=json.dumps(data).encode("utf-8"),
