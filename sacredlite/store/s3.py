@@ -200,6 +200,17 @@ class S3Store(SnapshotStore):
                     return data
         raise NotFound(f"Source {path!r} of run {run_id!r} is missing from {self.location}.")
 
+    def resource(self, run_id: Any, path: str) -> bytes:
+        """Return the stored content of a resource the run opened (*path* as recorded)."""
+        key = self._key(run_id)
+        for item in self.run(key).get("resources") or []:
+            if isinstance(item, list) and len(item) >= 2 and item[0] == path:
+                for where in layout.stored_file_keys(self.basedir, str(key), str(item[1])):
+                    data = self._get(where)
+                    if data is not None:
+                        return data
+        raise NotFound(f"Run {run_id!r} has no stored resource {path!r}.")
+
     def close(self) -> None:
         """Close the S3 client's connections."""
         self.client.close()

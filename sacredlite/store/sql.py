@@ -217,6 +217,18 @@ class SqlStore(SnapshotStore):
 
         return self._query(content)  # type: ignore[no-any-return]
 
+    def resource(self, run_id: Any, path: str) -> bytes:
+        """Return the stored content of a resource the run opened (*path* as recorded)."""
+        key = self._key(run_id)
+
+        def content(session: Any) -> bytes:
+            for resource in self._run_row(session, key).resources:
+                if resource.filename == path:
+                    return bytes(resource.content or b"")
+            raise NotFound(f"Run {run_id!r} has no resource {path!r}.")
+
+        return self._query(content)  # type: ignore[no-any-return]
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()

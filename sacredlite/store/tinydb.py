@@ -128,6 +128,14 @@ class TinyDbStore(SnapshotStore):
                 return self._read_file(_file_id(entry, 2), f"Artifact {name!r}")
         raise NotFound(f"Run {run_id!r} has no artifact {name!r}.")
 
+    def resource(self, run_id: Any, path: str) -> bytes:
+        """Return the stored content of a resource the run opened (*path* as recorded)."""
+        key = self._key(run_id)
+        for entry in self._docs[key].get("resources") or []:
+            if entry and entry[0] == path:
+                return self._read_file(_file_id(entry, 1), f"Resource {path!r}")
+        raise NotFound(f"Run {run_id!r} has no resource {path!r}.")
+
     def _source_index(self, run_id: Any) -> list[dict[str, Any]]:
         return [
             {"path": str(path), "stored": md5, "md5": md5}

@@ -26,10 +26,10 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def s3_env(s3_endpoint, monkeypatch) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def s3_env(s3_endpoint) -> Iterator[dict[str, str]]:
     """boto3's settings for the local server: endpoint, region and dummy credentials (for
-    this process and the scripts it runs)."""
+    this process and the scripts it runs), set for one test module."""
     values = {
         "AWS_ENDPOINT_URL": s3_endpoint,
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -38,9 +38,10 @@ def s3_env(s3_endpoint, monkeypatch) -> dict[str, str]:
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
     }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
+        yield values
 
 
 class Recorder:

@@ -26,9 +26,10 @@ def _objects(bucket: str, prefix: str) -> dict[str, bytes]:
     return found
 
 
-@pytest.fixture
-def s3_runs(s3_env, tmp_path):
-    """Two runs (completed, failed) of the script into s3://runs-bucket/<test>/a."""
+@pytest.fixture(scope="module")
+def s3_runs(s3_env, tmp_path_factory):
+    """Two runs (completed, failed) of the script into s3://runs-bucket/<folder>/a."""
+    tmp_path = tmp_path_factory.mktemp("s3")
     url = f"s3://runs-bucket/{tmp_path.name}/a"
     run_script(tmp_path, "-S", url, env=s3_env)
     run_script(tmp_path, "with", "fail=True", "--s3", url, env=s3_env, check=False)
@@ -110,6 +111,7 @@ def test_store_lists_runs_and_the_board_reads_them(s3_runs, s3_endpoint, capsys)
         assert source == (s3_runs / "exp.py").read_bytes()
     with pytest.raises(ReadOnlyError, match="sacredlite copy"):
         store.set_tags(1, ["x"])
+    assert store.resource(1, str(s3_runs / "data.txt")) == RESOURCE
     store.close()
 
 

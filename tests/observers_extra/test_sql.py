@@ -146,6 +146,7 @@ def test_store_lists_runs_and_the_board_reads_them(sql_runs, capsys):
         assert "".join(failed["run"]["fail_trace"]).rstrip().endswith("ValueError: asked to fail")
     with pytest.raises(ReadOnlyError, match="sacredlite copy"):
         store.set_notes("0", "x")
+    assert store.resource("0", str(sql_runs / "data.txt")) == RESOURCE
     store.close()
 
 

@@ -180,6 +180,8 @@ def test_board_reads_a_tinydb_store(tiny_runs):
         assert refused.status_code >= 400
     with pytest.raises(ReadOnlyError, match="sacredlite copy"):
         store.set_tags(run_id, ["x"])
+    opened = store.run(run_id)["resources"][0][0]
+    assert store.resource(run_id, opened) == RESOURCE
 
 
 def test_observer_left_no_open_handles(tmp_path):
