@@ -349,11 +349,16 @@ def s3_option(args: Any, run: Run) -> None:
 
     The argument value should be `s3://<bucket>/path/to/exp`.
     """
+    from .errors import input_error
     from .formats.s3 import parse_s3_url
     from .observers.s3_observer import S3Observer
 
-    bucket, basedir = parse_s3_url(str(args))
-    run.observers.append(S3Observer(bucket=bucket, basedir=basedir))
+    try:
+        bucket, basedir = parse_s3_url(str(args))
+        observer = S3Observer(bucket=bucket, basedir=basedir)
+    except ValueError as exc:
+        raise input_error(exc, f"-S/--s3 takes s3://BUCKET/PATH (got {args!r}).") from None
+    run.observers.append(observer)
 
 
 @cli_option("-s", "--sql")
@@ -362,9 +367,23 @@ def sql_option(args: Any, run: Run) -> None:
 
     The typical form is: dialect://username:password@host:port/database
     """
+    from .errors import input_error
+    from .observers.mongo_url import redact_url
     from .observers.sql import SqlObserver
 
-    run.observers.append(SqlObserver(args))
+    try:
+        observer = SqlObserver(args)
+    except ImportError:
+        raise
+    except Exception as exc:
+        if type(exc).__module__ != "sqlalchemy.exc":
+            raise
+        raise input_error(
+            exc,
+            "-s/--sql takes a SQLAlchemy URL such as sqlite:///runs.db or "
+            f"postgresql://user@host/db (got {redact_url(str(args))!r}).",
+        ) from None
+    run.observers.append(observer)
 
 
 @cli_option("-t", "--tiny_db")
@@ -373,9 +392,16 @@ def tiny_db_option(args: Any, run: Run) -> None:
 
     The argument is the path to be given to the TinyDbObserver.
     """
+    from .errors import input_error
     from .observers.tinydb_hashfs import TinyDbObserver
 
-    run.observers.append(TinyDbObserver(path=args))
+    try:
+        observer = TinyDbObserver(path=args)
+    except (FileNotFoundError, NotADirectoryError, PermissionError, FileExistsError) as exc:
+        raise input_error(
+            exc, f"-t/--tiny_db takes a directory that exists or can be made (got {args!r})."
+        ) from None
+    run.observers.append(observer)
 
 
 DEFAULT_COMMAND_LINE_OPTIONS = [

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..commandline_options import s3_option as s3_option
+from ..errors import add_hint
 from ..formats import s3 as layout
 from ..formats.file import Warner, dumps, iso_utc, md5_file
 from .base import RunObserver
@@ -67,9 +68,10 @@ class S3Observer(RunObserver):
         import boto3
 
         if not layout.is_valid_bucket(bucket):
-            raise ValueError(
-                "Your chosen bucket name doesn't follow AWS bucket naming rules "
-                f"(got {bucket!r}: 3-63 lower-case letters, digits, '-' and '.')."
+            raise add_hint(
+                ValueError("Your chosen bucket name doesn't follow AWS bucket naming rules"),
+                f"The bucket {bucket!r} is not a valid name: 3-63 lower-case letters, digits, "
+                "'-' and '.', not an IP address.",
             )
         self.basedir = basedir
         self.bucket = bucket
