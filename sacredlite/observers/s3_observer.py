@@ -9,6 +9,9 @@ The keys are :mod:`sacredlite.formats.s3`'s. What the observer does beyond Sacre
   server (MinIO, a local test server); a bucket in ``us-east-1`` is created without a
   location constraint, which that region refuses.
 * A value JSON cannot hold is stored as its string form with a warning, as file storage does.
+* A run's first ``run.json`` is written only if none exists (a conditional write), so two
+  processes that picked the same new id do not share a folder: the later one takes the
+  next id (a given id that is taken raises ``FileExistsError``, as in Sacred).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from .base import RunObserver
 __all__ = ["DEFAULT_S3_PRIORITY", "S3Observer", "s3_join", "s3_option"]
 
 DEFAULT_S3_PRIORITY = 20
+ID_ATTEMPTS = 100
+"""Generated run ids tried when other processes take them first."""
 s3_join = layout.s3_join
 
 
@@ -129,18 +134,20 @@ class S3Observer(RunObserver):
         )
 
     def _determine_run_dir(self, _id: Any) -> Any:
-        if _id is None:
-            if not self._bucket_exists():
-                self._create_bucket()
-                last = 0
-            else:
-                last = layout.max_run_number(self._keys(self.basedir + "/"), self.basedir)
-            _id = last + 1
-        elif not self._bucket_exists():
+        """Choose the run's folder: a given id's (``FileExistsError`` when it holds
+        objects), or 1 + the largest numeric folder, skipping folders taken meanwhile."""
+        if not self._bucket_exists():
             self._create_bucket()
+        if _id is not None:
+            self.dir = layout.s3_join(self.basedir, str(_id))
+            if self._objects_exist_in_dir(self.dir):
+                raise FileExistsError(f"S3 dir at {self.dir} already exists")
+            return _id
+        _id = layout.max_run_number(self._keys(self.basedir + "/"), self.basedir) + 1
         self.dir = layout.s3_join(self.basedir, str(_id))
-        if self._objects_exist_in_dir(self.dir):
-            raise FileExistsError(f"S3 dir at {self.dir} already exists")
+        while self._objects_exist_in_dir(self.dir):  # another process took it meanwhile
+            _id += 1
+            self.dir = layout.s3_join(self.basedir, str(_id))
         return _id
 
     # -- objects -------------------------------------------------------------------------
@@ -152,6 +159,29 @@ class S3Observer(RunObserver):
         """Write *obj* as ``<run folder>/<filename>``, as file storage writes JSON."""
         text = dumps(obj, filename.removesuffix(".json"), self._warn)
         self.put_data(layout.s3_join(str(self.dir), filename), text.encode("utf-8"))
+
+    def _claim(self, _id: Any, generated: bool) -> Any:
+        """Write the run's first ``run.json`` only where none exists; return the run's id
+        (the next free one when another process took a generated id meanwhile)."""
+        from botocore.exceptions import ClientError
+
+        for _ in range(ID_ATTEMPTS):
+            text = dumps(self.run_entry, "run", self._warn).encode("utf-8")
+            key = layout.s3_join(str(self.dir), layout.RUN_FILE)
+            try:
+                self._client.put_object(Bucket=self.bucket, Key=key, Body=text, IfNoneMatch="*")
+                return _id
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in ("NotImplemented", "501"):  # a server without conditional writes
+                    self.put_data(key, text)
+                    return _id
+                if code not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    raise
+            if not generated:
+                raise FileExistsError(f"S3 dir at {self.dir} already exists")
+            _id = self._determine_run_dir(None)
+        raise FileExistsError(f"No free run id under s3://{self.bucket}/{self.basedir}")
 
     def save_file(self, filename: str, target_name: str | None = None) -> None:
         """Upload a local file as ``<run folder>/<target_name>``."""
@@ -196,6 +226,7 @@ class S3Observer(RunObserver):
         _id: Any,
     ) -> Any:
         """Write a queued run's ``run.json`` and ``config.json``; return its id."""
+        generated = _id is None
         _id = self._determine_run_dir(_id)
         self.run_entry = {
             "experiment": dict(ex_info),
@@ -205,7 +236,7 @@ class S3Observer(RunObserver):
             "status": "QUEUED",
         }
         self.config, self.info = config, {}
-        self.save_json(self.run_entry, layout.RUN_FILE)
+        _id = self._claim(_id, generated)
         self.save_json(self.config, layout.CONFIG_FILE)
         return _id
 
@@ -220,6 +251,7 @@ class S3Observer(RunObserver):
         _id: Any,
     ) -> Any:
         """Write ``run.json``, ``config.json`` and an empty ``cout.txt``; return the id."""
+        generated = _id is None
         _id = self._determine_run_dir(_id)
         self._warn = Warner("S3Observer")
         experiment = dict(ex_info)
@@ -237,7 +269,7 @@ class S3Observer(RunObserver):
         }
         self.config, self.info, self.cout = config, {}, ""
         self.saved_metrics = {}
-        self.save_json(self.run_entry, layout.RUN_FILE)
+        _id = self._claim(_id, generated)
         self.save_json(self.config, layout.CONFIG_FILE)
         self.save_cout()
         return _id

@@ -147,3 +147,30 @@ def test_given_id_taken_raises_file_exists(s3_env):
     assert observer.started_event(_id=None, **args) == 2
     with pytest.raises(FileExistsError):
         observer.started_event(_id=1, **args)
+
+
+def test_concurrent_runs_get_distinct_ids(s3_env):
+    """Observers starting runs at once under one prefix never share a run folder."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime
+
+    from sacredlite.observers import S3Observer
+
+    S3Observer(bucket="race-bucket", basedir="x")._create_bucket()
+    ex_info = {"name": "x", "sources": [], "base_dir": "/tmp", "dependencies": []}
+
+    def start(_):
+        observer = S3Observer(bucket="race-bucket", basedir="runs")
+        return observer.started_event(
+            ex_info=ex_info,
+            command="main",
+            host_info={},
+            start_time=datetime(2026, 1, 1),
+            config={},
+            meta_info={},
+            _id=None,
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(start, range(8)))
+    assert sorted(ids) == list(range(1, 9))
