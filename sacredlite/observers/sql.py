@@ -9,6 +9,8 @@ The tables are :mod:`sacredlite.formats.sql`'s. What the observer does beyond Sa
 * A generated run id another process took meanwhile is retried with the next one.
 * A result the ``run.result`` column (a float) cannot hold is stored as ``NULL`` with a
   warning naming it, instead of failing the run.
+* A commit that fails (the database away or locked) is rolled back, so the event can be
+  retried and later events are stored.
 """
 
 from __future__ import annotations
@@ -167,9 +169,8 @@ class SqlObserver(RunObserver):
                 )
                 session.add(self.run)
                 try:
-                    session.commit()
+                    self._commit()
                 except IntegrityError:
-                    session.rollback()
                     if not generated:
                         raise
                     continue
@@ -180,7 +181,17 @@ class SqlObserver(RunObserver):
     def save(self) -> None:
         """Commit the run's changes."""
         with self.lock:
-            self._session().commit()
+            self._commit()
+
+    def _commit(self) -> None:
+        """Commit; after a failure (the database away, locked), roll back so that the next
+        event (or this one, retried) starts a clean transaction, then raise."""
+        session = self._session()
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
 
     def heartbeat_event(
         self, info: dict[str, Any], captured_out: str, beat_time: datetime, result: Any
@@ -193,7 +204,7 @@ class SqlObserver(RunObserver):
             self.run.captured_out = captured_out
             self.run.heartbeat = beat_time
             self.run.result = _float_result(result)
-            self._session().commit()
+            self._commit()
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
         """Add one ``sacredlite_metric_point`` row per new point."""
@@ -216,7 +227,7 @@ class SqlObserver(RunObserver):
             return
         with self.lock:
             self._session().add_all(rows)
-            self._session().commit()
+            self._commit()
 
     def _end(self, stop_time: datetime, status: str, **fields: Any) -> None:
         with self.lock:
@@ -224,7 +235,7 @@ class SqlObserver(RunObserver):
             self.run.status = status
             for key, value in fields.items():
                 setattr(self.run, key, value)
-            self._session().commit()
+            self._commit()
 
     def completed_event(self, stop_time: datetime, result: Any) -> None:
         """Store the result and ``COMPLETED``."""
@@ -248,7 +259,7 @@ class SqlObserver(RunObserver):
             resource = Resource.get_or_create(filename, self._session())
             if resource not in self.run.resources:
                 self.run.resources.append(resource)
-            self._session().commit()
+            self._commit()
 
     def artifact_event(
         self,
@@ -262,7 +273,7 @@ class SqlObserver(RunObserver):
 
         with self.lock:
             self.run.artifacts.append(Artifact.create(name, filename))
-            self._session().commit()
+            self._commit()
 
     def query(self, _id: Any) -> dict[str, Any]:
         """Return the run with database key *_id* in Sacred's run-document shape."""

@@ -187,3 +187,33 @@ def test_in_process_run_with_heartbeats_from_another_thread(tmp_path):
     )
     assert [p["step"] for p in points] == [0, 1, 2, 3]
     observer.engine.dispose()
+
+
+def test_a_failed_commit_is_rolled_back_and_later_events_are_stored(tmp_path):
+    """While another connection locks the database a heartbeat fails; once the lock is
+    gone, the next heartbeat and the end of the run are stored."""
+    from datetime import datetime
+
+    from sacredlite.observers import SqlObserver
+
+    db = tmp_path / "runs.db"
+    observer = SqlObserver(f"sqlite:///{db}?timeout=0.1")
+    start = datetime(2026, 1, 1)
+    ex_info = {"name": "x", "sources": [], "base_dir": "/tmp", "dependencies": []}
+    host = {"hostname": "h", "cpu": "c", "os": ["Linux", "x"], "python_version": "3"}
+    run_id = observer.started_event(ex_info, "main", host, start, {}, {}, None)
+    locker = sqlite3.connect(db)
+    locker.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(Exception, match="locked"):
+        observer.heartbeat_event({}, "first", start, None)
+    locker.rollback()
+    locker.close()
+    observer.heartbeat_event({"n": 1}, "second", start, 3)
+    observer.completed_event(start, 3)
+    (row,) = _rows(db, "SELECT * FROM run")
+    assert (row["run_id"], row["captured_out"], row["status"]) == (
+        str(run_id),
+        "second",
+        "COMPLETED",
+    )
+    observer.engine.dispose()
