@@ -7,7 +7,8 @@ goes on, as in Sacred.
 
 ``bot`` is any object with ``send_message(chat_id=, text=, disable_notification=,
 parse_mode=)``: a python-telegram-bot ``Bot`` (version 20 and later: its coroutines are run
-to completion here; Sacred 0.8.7 only knows version 13's synchronous API) or your own.
+to completion here, in a thread of their own, so a notebook's running event loop does not
+matter; Sacred 0.8.7 only knows version 13's synchronous API) or your own.
 :meth:`TelegramObserver.from_config` makes a python-telegram-bot ``Bot`` from Sacred's config
 file (``token``, ``chat_id``, the texts, ``proxy_url`` with ``username``/``password``), and
 takes ``base_url`` too (sacredlite's addition: the Bot API's URL up to the token, default
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +43,25 @@ FAILED_TEXT = (
 )
 
 log = logging.getLogger("telegram-observer")
+
+
+def _run_to_completion(coroutine: Any) -> None:
+    """Run *coroutine* in a thread of its own, with its own event loop: the calling thread
+    may run a loop already (a notebook, an async application), where ``asyncio.run``
+    cannot be called."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="sacredlite-telegram", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _require_telegram() -> Any:
@@ -168,7 +189,7 @@ class TelegramObserver(RunObserver):
                 parse_mode=PARSE_MODE,
             )
             if inspect.isawaitable(sent):
-                asyncio.run(self._finish(sent))
+                _run_to_completion(self._finish(sent))
         except Exception as exc:  # noqa: BLE001 - a message never fails the run (Sacred's rule)
             log.warning("failed to send %s message via telegram.", event, exc_info=exc)
 

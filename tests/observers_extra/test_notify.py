@@ -186,3 +186,22 @@ def test_telegram_takes_any_bot_with_send_message():
         "❌ *e* failed after _3 seconds_ with `KeyError: 'x'`\n\n"
         "Backtrace:\n```Traceback\nKeyError: 'x'\n```"
     )
+
+
+def test_telegram_sends_from_inside_a_running_event_loop(http_recorder):
+    """An observer called where an event loop runs already (a notebook, an async app)
+    still sends its message."""
+    import asyncio
+
+    telegram = pytest.importorskip("telegram")
+    bot = telegram.Bot("123:secret", base_url=http_recorder.url + "/bot")
+    observer = TelegramObserver(bot, chat_id=42)
+
+    async def inside_a_loop():
+        observer.started_event(
+            {"name": "e"}, "main", {"hostname": "h"}, datetime(2026, 1, 1), {}, {}, 1
+        )
+
+    asyncio.run(inside_a_loop())
+    (message,) = _telegram_messages(http_recorder)
+    assert message["text"].startswith("♻ *e* started at _2026-01-01 00:00:00_ on host `h`")
