@@ -192,6 +192,7 @@ def test_telegram_sends_from_inside_a_running_event_loop(http_recorder):
     """An observer called where an event loop runs already (a notebook, an async app)
     still sends its message."""
     import asyncio
+    import threading
 
     telegram = pytest.importorskip("telegram")
     bot = telegram.Bot("123:secret", base_url=http_recorder.url + "/bot")
@@ -202,6 +203,9 @@ def test_telegram_sends_from_inside_a_running_event_loop(http_recorder):
             {"name": "e"}, "main", {"hostname": "h"}, datetime(2026, 1, 1), {}, {}, 1
         )
 
-    asyncio.run(inside_a_loop())
+    # in a thread of its own: the test session's thread may hold a loop of its own already
+    worker = threading.Thread(target=asyncio.run, args=(inside_a_loop(),))
+    worker.start()
+    worker.join()
     (message,) = _telegram_messages(http_recorder)
     assert message["text"].startswith("♻ *e* started at _2026-01-01 00:00:00_ on host `h`")
