@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=10, help="metric names")
     parser.add_argument("--flushes", type=int, default=100, help="log_metrics calls")
     env.add_common_arguments(parser)
+    env.add_workload_arguments(parser)
     args = parser.parse_args()
     extra = ["--points", str(args.points), "--names", str(args.names)]
     extra += ["--flushes", str(args.flushes)] + (["--dir", args.dir] if args.dir else [])

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .info.host import host_info_getter as host_info_getter
     from .ingredient import Ingredient as Ingredient
     from .settings import SETTINGS as SETTINGS
+    from .sweeps.api import sweep as sweep
+    from .sweeps.search import tune as tune
 
 __all__ = [
     "Experiment",
@@ -37,6 +39,8 @@ __all__ = [
     "host_info_gatherer",
     "host_info_getter",
     "observers",
+    "sweep",
+    "tune",
 ]
 
 _HOMES = {
@@ -47,6 +51,8 @@ _HOMES = {
     "host_info_gatherer": ".info.host",
     "host_info_getter": ".info.host",
     "observers": ".observers:",
+    "sweep": ".sweeps.api",
+    "tune": ".sweeps.search",
 }
 __getattr__ = lazy_getattr(__name__, globals(), _HOMES)
 

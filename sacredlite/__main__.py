@@ -12,6 +12,13 @@ from . import __version__
 
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "board": ("sacredlite.board.command", "main", "serve the web dashboard"),
+    "copy": ("sacredlite.transfer.command", "copy_main", "copy runs between stores"),
+    "export": (
+        "sacredlite.transfer.command",
+        "export_main",
+        "export runs to CSV/Parquet, MLflow or TensorBoard",
+    ),
+    "import": ("sacredlite.transfer.command", "import_main", "import MLflow or TensorBoard runs"),
     "ls": ("sacredlite.store.command", "ls_main", "list runs"),
     "run-as-sacred": (
         "sacredlite.as_sacred",
@@ -19,7 +26,14 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "run a Sacred script or -m tool, sacred routed to sacredlite (this process only)",
     ),
     "show": ("sacredlite.store.command", "show_main", "show one run"),
+    "sql": ("sacredlite.transfer.command", "sql_main", "query runs with SQL (DuckDB)"),
+    "sweep": (
+        "sacredlite.sweeps.command",
+        "sweep_main",
+        "run a grid or sampled sweep of an experiment on an engine (local, slurm, dask, ray)",
+    ),
     "sync": ("sacredlite.observers.sync", "main", "replay spooled events into MongoDB"),
+    "tune": ("sacredlite.sweeps.command", "tune_main", "search a config space with Optuna"),
     "worker": ("sacredlite.worker", "main", "execute queued runs from MongoDB"),
 }
 

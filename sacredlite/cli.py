@@ -30,12 +30,22 @@ def _program_name(ex: Experiment, program_name: str | None) -> str:
         return name
 
 
+RESUME_FLAG = "--resume"
+"""sacredlite's own flag (not a Sacred option: it is never stored in ``meta.options``)."""
+_RESUME_USAGE = (
+    f"  {RESUME_FLAG + '=ID':28}  Continue the stored run ID under its own id:\n"
+    f"  {'':28}  the same config; metrics and output are appended.\n"
+)
+
+
 def _usage(ex: Experiment, program_name: str) -> str:
     from .arg_parser import format_usage
     from .commandline_options import gather_command_line_options
 
     options = [*gather_command_line_options(), *ex.additional_cli_options]
-    return format_usage(program_name, ex.doc, dict(ex.gather_commands()), options)
+    usage = format_usage(program_name, ex.doc, dict(ex.gather_commands()), options)
+    # sacredlite's --resume after Sacred's options (one home: the usage docopt parses)
+    return usage.replace("\n\n\nArguments:\n", "\n" + _RESUME_USAGE + "\n\nArguments:\n", 1)
 
 
 def usage_text(ex: Experiment, program_name: str | None = None) -> str:
@@ -111,6 +121,7 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
             file=sys.stderr,
         )
         raise
+    resume = args.pop(RESUME_FLAG, None)  # never in meta.options: Sacred has no such key
     command = args.get("COMMAND") or ex.default_command
     from .arg_parser import get_config_updates
 
@@ -139,7 +150,10 @@ def run_commandline(ex: Experiment, argv: Sequence[str] | str | None = None) -> 
     from .run import SignalInterrupt
 
     try:
-        return ex.run(command, config_updates, named_configs, info={}, meta_info={}, options=args)
+        return ex.run(
+            command, config_updates, named_configs, info={}, meta_info={}, options=args,
+            resume=resume,
+        )  # fmt: skip
     except SignalInterrupt as exc:
         # Sacred dies silently on SIGTERM; the run is stored as interrupted, say so in a line
         run = ex.current_run

@@ -15,9 +15,10 @@ How an error is shown on the command line lives in :mod:`sacredlite.error_text`:
     │   ├── NamedConfigNotFoundError      unknown named config
     │   └── SignatureError (+TypeError)   arguments that do not fit a captured function
     ├── ObserverError                     an observer cannot be attached or cannot start
+    ├── ResumeError                       ``--resume ID``: unknown id, live run, other config
     └── CommandLineError (+ValueError)    bad flags or flag values
     SacredInterrupt (Exception)           ends a run as interrupted; subclasses set STATUS
-    └── TimeoutInterrupt                  STATUS = "TIMEOUT"
+    └── TimeoutInterrupt                  STATUS = RunStatus.TIMEOUT.value
 
 sacredlite's one-line hints (``Did you mean 'lr'?``) are never part of an exception's
 message, which stays Sacred's: they ride along on the exception (:func:`add_hint`, or a
@@ -29,6 +30,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+
+from .events import RunStatus
 
 _E = TypeVar("_E", bound=BaseException)
 _SACRED_MODULE = "sacredlite.utils"  # where Sacred's names print from (sacred.utils there)
@@ -407,6 +410,13 @@ class ObserverError(SacredliteError):
     __module__ = _SACRED_MODULE
 
 
+class ResumeError(SacredliteError):
+    """A run cannot be resumed: its id is unknown, it is still running, or the config
+    asked for differs from the stored one (shown as one line, no traceback)."""
+
+    print_traceback = False
+
+
 class CommandLineError(SacredliteError, ValueError):
     """Bad flags or flag values on the command line (shown as one line, no traceback)."""
 
@@ -417,11 +427,11 @@ class SacredInterrupt(Exception):  # noqa: N818 - Sacred's public name
     """Raise inside a run to end it as interrupted with the status in ``STATUS``."""
 
     __module__ = _SACRED_MODULE
-    STATUS = "INTERRUPTED"
+    STATUS = RunStatus.INTERRUPTED.value
 
 
 class TimeoutInterrupt(SacredInterrupt):
     """Raise inside a run to end it with status ``TIMEOUT``."""
 
     __module__ = _SACRED_MODULE
-    STATUS = "TIMEOUT"
+    STATUS = RunStatus.TIMEOUT.value

@@ -120,7 +120,12 @@ class RunQueued:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunStarted:
-    """A run started; observers assign or accept its id."""
+    """A run started; observers assign or accept its id.
+
+    ``resume`` is set when the run continues a stored run (``--resume ID``): the entry
+    appended to its ``meta.resumes``. Observers that define ``resumed_event`` then continue
+    the stored run instead of starting a new one.
+    """
 
     run_id: RunId
     time: datetime
@@ -129,6 +134,42 @@ class RunStarted:
     host: dict[str, Any]
     config: dict[str, Any]
     meta: dict[str, Any]
+    resume: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRun:
+    """What an observer holds of a run that is about to be resumed (plain data).
+
+    Attributes:
+        run_id: the run's id.
+        status: its stored status.
+        alive_at: its last sign of life (heartbeat, else start time), naive UTC, or ``None``.
+        config: its stored config, as the observer reads it back.
+        last_steps: the last stored step of each metric.
+        resumes: its ``meta.resumes`` so far.
+        point: its ``meta.resume_point`` (where an interruption left it), if any.
+        claimed: a worker in this very process claimed it (``sacredlite worker`` resuming a
+            re-queued run): it is RUNNING because of that claim, not alive elsewhere.
+    """
+
+    run_id: RunId
+    status: str
+    alive_at: datetime | None
+    config: dict[str, Any]
+    last_steps: dict[str, int]
+    resumes: list[Any]
+    point: dict[str, Any] | None = None
+    claimed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumePointSet:
+    """The run is being interrupted by a signal or a preemption and can be resumed: the
+    observers record *point* as ``meta.resume_point``."""
+
+    run_id: RunId
+    point: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +244,7 @@ class RunFailed:
 Event = (
     RunQueued
     | RunStarted
+    | ResumePointSet
     | Heartbeat
     | MetricsLogged
     | ResourceOpened

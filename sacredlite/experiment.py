@@ -169,13 +169,22 @@ class Experiment(Ingredient):
         info: dict[str, Any] | None = None,
         meta_info: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
+        *,
+        resume: Any = None,
     ) -> Run:
         """Run *command_name* (default: main) and return the finished :class:`Run`.
 
         Returns only when every observer has stored the final data.
+
+        Args:
+            resume: the id of a stored run to continue instead of starting a new one (the
+                observers, e.g. ``options={"--file_storage": "runs"}``, must hold it; see
+                :mod:`sacredlite.resume`). The config must be the stored one.
+
+        .. versionadded:: 0.2 *resume*.
         """
         run = self._create_run(
-            command_name, config_updates, named_configs, info, meta_info, options
+            command_name, config_updates, named_configs, info, meta_info, options, resume=resume
         )
         try:
             run()
@@ -199,6 +208,7 @@ class Experiment(Ingredient):
         info: dict[str, Any] | None = None,
         meta_info: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
+        resume: Any = None,
     ) -> Run:
         from .initialize import create_run_for
 
@@ -210,6 +220,7 @@ class Experiment(Ingredient):
             info=info,
             meta_info=meta_info,
             options=options,
+            resume=resume,
         )
         self.current_run = run
         return run

@@ -551,8 +551,12 @@ def create_run_for(
     info: dict[str, Any] | None = None,
     meta_info: dict[str, Any] | None = None,
     options: dict[str, Any] | None = None,
+    resume: Any = None,
 ) -> Run:
-    """What ``Experiment._create_run`` does: options, hooks, the run, its meta info."""
+    """What ``Experiment._create_run`` does: options, hooks, the run, its meta info.
+
+    With *resume* (a run id), the run continues that stored run (:mod:`sacredlite.resume`).
+    """
     if command_name is None:
         raise RuntimeError(
             "No command found to be run. Specify a command or define a main function."
@@ -570,10 +574,22 @@ def create_run_for(
             )
     for hook in experiment.option_hooks:
         hook(options=all_options)
+    stored = resume_observers = None
+    config_updates_for_run: dict[str, Any] | None
+    if resume is not None:
+        from .resume import check_named_configs, find_stored_run, resume_updates
+
+        resume_observers = _observers_of(experiment, all_options)
+        force = bool(all_options.get("--force", False))
+        stored = find_stored_run(resume_observers, resume, force=force)
+        check_named_configs(experiment, command_name, stored, named_configs, resume_observers)
+        config_updates_for_run = resume_updates(stored, config_updates)
+    else:
+        config_updates_for_run = config_updates
     run = create_run(
         experiment,
         command_name,
-        config_updates,
+        config_updates_for_run,
         named_configs=named_configs,
         force=bool(all_options.get("--force", False)),
         log_level=all_options.get("--loglevel"),
@@ -591,12 +607,40 @@ def create_run_for(
 
     for option in [*gather_command_line_options(), *experiment.additional_cli_options]:
         value = all_options.get(option.get_flag(), False)
-        if value:
+        if value and not (resume_observers is not None and option.get_flag() in _OBSERVER_FLAGS):
             option.apply(value, run)
     from .info.meta import redact_secrets
 
     run.meta_info = redact_secrets(run.meta_info)  # no password from a Mongo URL is stored
+    if stored is not None and resume_observers is not None:
+        from .resume import prepare_resume
+
+        run.observers = resume_observers  # the ones that found the stored run
+        prepare_resume(run, stored)
     return run
+
+
+_OBSERVER_FLAGS = ("--file_storage", "--mongo_db")
+"""The options that add an observer: made once, before the run, when it resumes."""
+
+
+class _ObserverTarget:
+    """What an observer option is applied to before the run exists (a resume)."""
+
+    def __init__(self, observers: list[Any]) -> None:
+        self.observers = observers
+
+
+def _observers_of(experiment: Experiment, options: Mapping[str, Any]) -> list[Any]:
+    """The observers a run with *options* gets: the experiment's, then those of -F / -m."""
+    from .commandline_options import gather_command_line_options
+
+    target = _ObserverTarget(list(experiment.observers))
+    for option in gather_command_line_options():
+        value = options.get(option.get_flag())
+        if value and option.get_flag() in _OBSERVER_FLAGS:
+            option.apply(value, target)  # type: ignore[arg-type]
+    return target.observers
 
 
 def experiment_info(experiment: Experiment) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .events import MetricPoints
@@ -149,6 +149,18 @@ class MetricsBuffer:
                     )
                 )
         return entries
+
+    def continue_steps(self, last_steps: Mapping[str, int]) -> None:
+        """Number points logged without a step after these stored last steps (a resumed
+        run's metrics continue where they stopped)."""
+        with self._lock:
+            for name, step in last_steps.items():
+                self._last_step[name] = max(int(step), self._last_step.get(name, -1))
+
+    def last_steps(self) -> dict[str, int]:
+        """The last resolved step of each metric (points still buffered not included)."""
+        with self._lock:
+            return {name: int(step) for name, step in self._last_step.items()}
 
     def _resolve_steps(self, name: str, steps: list[Any]) -> Sequence[Any]:
         """Replace ``None`` steps by the previous step + 1 (per metric, Sacred's rule); a

@@ -27,6 +27,7 @@ from .events import (
     Heartbeat,
     MetricsLogged,
     ResourceOpened,
+    ResumePointSet,
     RunCompleted,
     RunFailed,
     RunInterrupted,
@@ -151,6 +152,14 @@ class Run:
         self._flushed_out = ""  # the output the fast observers have
         self._capturer: Any = None
         self._whole_text_filter: Callable[[str], str] | None = None
+        self.resumed = False
+        """Whether this run continues a stored run (``--resume ID``): load your checkpoint."""
+        self.resume_count = 0
+        """How many times the run has been resumed, this time included."""
+        self.last_steps: dict[str, int] = {}
+        """When resumed: the last stored step of each metric (continue at the next one)."""
+        self._resume_entry: dict[str, Any] | None = None  # this resume's meta.resumes entry
+        self._preempted: str | None = None  # why the run is being preempted (see preempt)
 
     # -- public API used inside the run ---------------------------------------------------
     @property
@@ -201,6 +210,31 @@ class Run:
         filename = os.path.abspath(os.fspath(filename))
         self._emit(ResourceOpened(run_id=self._id, filename=filename))
         return open(filename, mode)  # noqa: SIM115 - returned to the caller
+
+    def open_artifact(self, name: str) -> IO[bytes]:
+        """Open the stored artifact *name* of this run for reading (binary).
+
+        In a resumed run this is how a script loads the checkpoint it saved with
+        ``add_artifact`` before it was interrupted. The first observer holding the
+        artifact (file storage: the run directory; MongoDB: GridFS, the newest upload of
+        that name) answers.
+
+        Raises:
+            FileNotFoundError: no observer of the run holds an artifact of that name.
+        """
+        for observer in self.observers:
+            opener = getattr(observer, "open_artifact", None)
+            if callable(opener) and self._id is not None:
+                handle = opener(self._id, name)
+                if handle is not None:
+                    return handle  # type: ignore[no-any-return]
+        raise FileNotFoundError(f"Run {self._id!r} has no stored artifact named {name!r}.")
+
+    def preempt(self, reason: str = "preempted") -> None:
+        """Mark the run as preempted: the exit that follows (a ``SystemExit`` raised by the
+        job system, e.g. submitit's requeue) stores it as INTERRUPTED with a
+        ``meta.resume_point``, instead of FAILED."""
+        self._preempted = reason
 
     def warn_if_unobserved(self) -> None:
         """Log Sacred's warning when nothing records the run."""
@@ -330,8 +364,13 @@ class Run:
         self._transition(RunStatus.RUNNING)
         self.start_time = utcnow()
         self.run_logger.info("Running command '%s'", self._command_path())
-        self._id = self._dispatcher.start(self._start_event(RunStarted))
-        if self._id is None:
+        event = self._start_event(RunStarted)
+        if self._resume_entry is not None:
+            event = RunStarted(**{**_fields(event), "resume": self._resume_entry})
+        self._id = self._dispatcher.start(event)
+        if self._resume_entry is not None:
+            self.run_logger.info(f'Resumed run with ID "{self._id}" ({self.resume_count}. resume)')
+        elif self._id is None:
             self.run_logger.info("Started")
         else:
             self.run_logger.info(f'Started run with ID "{self._id}"')
@@ -340,12 +379,19 @@ class Run:
         assert self._dispatcher is not None  # noqa: S101
         if self.start_time is None:  # an observer refused the start: nothing to end
             return
-        if isinstance(exc, SacredInterrupt | KeyboardInterrupt):
+        preempted = self._preempted is not None and isinstance(exc, SystemExit)
+        if isinstance(exc, SacredInterrupt | KeyboardInterrupt) or preempted:
             status = str(getattr(exc, "STATUS", RunStatus.INTERRUPTED))
             elapsed = self._stop_clock()
             self.run_logger.warning("Aborted after %s!", elapsed)
             known = RunStatus(status) if status in RunStatus.__members__ else None
             self._finish(known, custom_status=status)
+            reason = self._preempted or getattr(exc, "signal_name", None)
+            if reason is not None:  # a signal or a preemption: the run can be resumed
+                from .resume import resume_point
+
+                point = resume_point(self, str(reason))
+                self._dispatcher.emit(ResumePointSet(run_id=self._id, point=point), final=True)
             self._dispatcher.emit(
                 RunInterrupted(run_id=self._id, time=self._stop_time(), status=status), final=True
             )
@@ -411,13 +457,21 @@ class Run:
         def on_sigterm(signum: int, frame: Any) -> None:
             raise SignalInterrupt(signum)
 
+        signals = [signal.SIGTERM]
+        # Slurm's usual warning before preemption or the time limit (--signal=USR1@60);
+        # only when nobody else (submitit, the user) handles it
+        if os.environ.get("SLURM_JOB_ID") and signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL:
+            signals.append(signal.SIGUSR1)
+        previous = {}
         try:
-            previous = signal.signal(signal.SIGTERM, on_sigterm)
+            for number in signals:
+                previous[number] = signal.signal(number, on_sigterm)
         except ValueError:  # pragma: no cover - not in the main interpreter
             return lambda: None
 
         def restore() -> None:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
         return restore
 

@@ -3,6 +3,7 @@
 Usage::
 
     sacredlite worker -m URL [--experiment NAME] [--once] [--until-empty] [--poll SECONDS]
+                             [--requeue-after SECONDS]
 
 A worker claims one QUEUED run at a time through the queue protocol of
 :mod:`sacredlite.formats.mongo` (:func:`~sacredlite.formats.mongo.claim_next`: one atomic
@@ -14,6 +15,14 @@ on the worker machine) and runs the recorded command with the recorded config in
 same ``_id``. A missing or broken experiment file puts the run back to QUEUED with the
 reason in ``worker_error``, and this worker skips it from then on. Ctrl-C interrupts the
 current run cleanly (it is stored as INTERRUPTED) and stops the worker.
+
+A run left RUNNING by a worker that died (its heartbeat, else its claim, older than
+``--requeue-after`` seconds, default 120: ``sacredlite.store.records.DEAD_AFTER``; 0 turns
+this off) is put back to QUEUED once, recorded in ``meta.requeued`` (time, the stale
+heartbeat, the dead worker, who re-queued it), and the next claim resumes it under the same
+id (:mod:`sacredlite.resume`): its metrics and output continue, ``_run.resumed`` is true.
+The re-queue is one conditional update (:func:`sacredlite.formats.mongo.requeue_dead`), so
+workers that find the same dead run never re-queue it twice.
 
 The stored config is data, whoever wrote it (issue 9): it is restored with
 :func:`sacredlite.serializer.restore_data` before anything else happens, so a value that
@@ -31,6 +40,7 @@ import socket
 import sys
 import time
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .errors import SacredliteError
@@ -60,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         "--until-empty", action="store_true", help="stop when no queued run is left"
     )
     parser.add_argument("--poll", type=float, default=10.0, help="seconds between polls")
+    parser.add_argument(
+        "--requeue-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="re-queue (once) runs whose worker's heartbeat is older than this "
+        "(default 120; 0: never)",
+    )
     return parser
 
 
@@ -81,35 +99,47 @@ def claim_next(
 
 def _load_experiment(queued: QueuedRun) -> Any:
     """Import the run's experiment module and return its Experiment object."""
-    from .experiment import Experiment
-
     base_dir, mainfile, run_id = queued.base_dir, queued.mainfile, queued.run_id
     if not base_dir or not mainfile:
         raise WorkerError(f"Run {run_id} records no experiment base_dir/mainfile.")
-    path = os.path.join(base_dir, mainfile)
+    if base_dir not in sys.path:  # the experiment's own imports are relative to it
+        sys.path.insert(0, base_dir)
+    return load_experiment(os.path.join(base_dir, mainfile), queued.experiment, f"run {run_id}")
+
+
+def load_experiment(path: str, name: str | None = None, purpose: str = "the run") -> Any:
+    """Import the experiment script *path* (not as ``__main__``: ``automain`` does not fire)
+    and return its Experiment (the one called *name*, if several).
+
+    Raises:
+        WorkerError: the file is missing, fails to import or defines no Experiment.
+    """
+    from .experiment import Experiment
+
     if not os.path.isfile(path):
         raise WorkerError(
-            f"Experiment file {path!r} of run {run_id} does not exist on "
+            f"Experiment file {path!r} of {purpose} does not exist on "
             f"{socket.gethostname()}: check out the experiment's code there."
         )
-    name = f"_sacredlite_worker_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    module_name = f"_sacredlite_worker_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise WorkerError(f"Cannot import experiment file {path!r} of run {run_id}.")
+        raise WorkerError(f"Cannot import experiment file {path!r} of {purpose}.")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[module_name] = module
+    base_dir = os.path.dirname(os.path.abspath(path))
     if base_dir not in sys.path:
         sys.path.insert(0, base_dir)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
         raise WorkerError(
-            f"Importing {path!r} for run {run_id} failed: {type(exc).__name__}: {exc}"
+            f"Importing {path!r} for {purpose} failed: {type(exc).__name__}: {exc}"
         ) from exc
     found = [v for v in vars(module).values() if isinstance(v, Experiment)]
-    named = [ex for ex in found if ex.path == queued.experiment] or found
+    named = [ex for ex in found if ex.path == name] or found
     if not named:
-        raise WorkerError(f"{path!r} defines no Experiment (run {run_id}).")
+        raise WorkerError(f"{path!r} defines no Experiment ({purpose}).")
     return named[0]
 
 
@@ -156,6 +186,13 @@ def _execute(queued: QueuedRun, observer_kwargs: dict[str, Any]) -> Any:
 
     config_updates = _restore_config(queued)  # before the experiment's code is even imported
     ex = _load_experiment(queued)
+    if queued.started:  # a dead worker's run, re-queued: continue it under its id
+        observer = MongoObserver(**observer_kwargs)
+        ex.observers.append(observer)
+        try:
+            return ex.run(command_name=queued.command, resume=queued.run_id)
+        finally:
+            ex.observers.remove(observer)
     observer = MongoObserver(overwrite=queued.run_id, **observer_kwargs)
     ex.observers.append(observer)
     try:
@@ -182,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         is_transient,
         parse_mongo_option,
         release,
+        requeue_dead,
     )
+    from .store.records import DEAD_AFTER
 
     args = _parser().parse_args(argv)
     kwargs = parse_mongo_option(args.mongo_db)
@@ -200,10 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     who = f"{socket.gethostname()}:{os.getpid()}"
     skip: list[Any] = []
     failures = 0
+    requeue_after = (
+        DEAD_AFTER if args.requeue_after is None else timedelta(seconds=args.requeue_after)
+    )
     print(f"sacredlite worker {who} serving {where}", flush=True)
     try:
         while True:
             try:
+                if requeue_after > timedelta(0):
+                    for dead in requeue_dead(runs, requeue_after):
+                        worker = dead["worker"] or {}
+                        print(f"run {dead['_id']}: re-queued (worker {worker.get('host')}:"
+                              f"{worker.get('pid')} stopped beating at {dead['heartbeat']})",
+                              flush=True)  # fmt: skip
                 doc = claim_next(runs, args.experiment, skip)
             except pymongo.errors.PyMongoError as exc:
                 if not is_transient(exc) or args.once:

@@ -32,6 +32,18 @@ class CoutFile:
         with open(self.path, "wb"):
             pass
 
+    def resume(self) -> str:
+        """Take the file as it is (a resumed run appends to it); return its text."""
+        try:
+            with open(self.path, "rb") as file:
+                data = file.read()
+        except FileNotFoundError:
+            data = b""
+            self.create()
+        self.text = data.decode("utf-8", errors="replace")
+        self._size = len(data)
+        return self.text
+
     def save(self, text: str) -> None:
         """Make the file hold *text*, writing as little as possible."""
         old = self.text

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ObserverError
 from ..events import RunStatus
-from ._io import copy_atomic, md5_bytes, md5_file, write_atomic
+from ._io import copy_atomic, md5_bytes, md5_file, open_atomic, write_atomic
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.json"
@@ -24,6 +24,8 @@ SPILL_DIR = ".metrics_spill"
 """Where a run's encoded points go once they outgrow the writer's memory budget."""
 OMNIBOARD_FILE = "omniboard.json"
 """Tags and notes of a run, written by the board: ``{"tags": [...], "notes": "..."}``."""
+OPTUNA_JOURNAL_FILE = "_optuna.journal"
+"""Optuna's journal of the studies ``sacredlite tune -F DIR`` runs (Optuna's own format)."""
 TEMPLATE_FILE = "template.html"
 """The report template a file observer uses by default when it is in DIR (Sacred's rule)."""
 SOURCES_DIR = "_sources"
@@ -224,3 +226,16 @@ def artifact_path(run_dir: str, name: str) -> str:
             "such as 'model.pt' or 'plots/loss.png'."
         )
     return dest
+
+
+def omniboard_entry(data: Any) -> dict[str, Any]:
+    """Return the tags and notes of a run from the parsed ``omniboard.json`` (``{}`` when it
+    is missing or not an object)."""
+    side = data if isinstance(data, dict) else {}
+    return {"tags": list(side.get("tags", [])), "notes": side.get("notes", "")}
+
+
+def write_omniboard(run_dir: str, entry: dict[str, Any]) -> None:
+    """Replace the run's ``omniboard.json`` with *entry* (never writing through a link)."""
+    with open_atomic(os.path.join(run_dir, OMNIBOARD_FILE)) as file:
+        file.write(json.dumps(entry, indent=2).encode("utf-8"))

@@ -73,14 +73,15 @@ def layout(fragment: Fragment) -> str:
 
 
 def _isoformats(stamps: list[Any]) -> list[str]:
-    """Return ``t.isoformat()`` for each stamp, formatting a repeated object only once
-    (the Run shares one datetime per millisecond)."""
+    """Return ``t.isoformat()`` for each stamp (an ISO string as it is: a resumed run's
+    stored times), formatting a repeated object only once (the Run shares one datetime
+    per millisecond)."""
     result = []
     previous: Any = None
     text = ""
     for stamp in stamps:
         if stamp is not previous:
-            previous, text = stamp, stamp.isoformat()
+            previous, text = stamp, stamp if type(stamp) is str else stamp.isoformat()
         result.append(text)
     return result
 
@@ -99,7 +100,13 @@ def stamp_fragments(stamps: list[Any]) -> Fragment:
     except (AttributeError, TypeError):
         text = ""
     text = text.replace("+00:00", "")
-    if not text or "+" in text or text.count("-") != 2 * len(stamps):  # other offsets, str
+    if (
+        not text
+        or "+" in text
+        or text.count("-") != 2 * len(stamps)  # other offsets, other strings
+        or text.count('"') != 2 * len(stamps)  # a string that needs JSON's escapes
+        or "\\" in text
+    ):
         return fragments([iso_utc(t) for t in stamps])
     return text, None
 

@@ -139,6 +139,21 @@ class MetricsWriter:
             except OSError:
                 pass  # the points stay in memory; spilling is tried again next batch
 
+    def continue_from(self, metrics: Mapping[str, Any]) -> None:
+        """Start from a resumed run's stored points (:func:`read_metrics`' shape, its side
+        file already folded in with :func:`finalize_metrics`): later batches follow them.
+
+        The stored points are taken as the first batch: while small, ``metrics.json`` is
+        rewritten with the same points; past the live bound they go to a new side file whose
+        base is empty, and ``metrics.json`` is removed only once the side file holds them
+        (a crash in between leaves ``metrics.json``, which readers then prefer).
+        """
+        if not metrics:
+            return
+        self.add(metrics)
+        if not self._live and os.path.exists(self._path(METRICS_FILE)):
+            os.remove(self._path(METRICS_FILE))
+
     def _column(self, name: str) -> tuple[array[int], array[int], array[int]]:
         column = self._columns.get(name)
         if column is None:

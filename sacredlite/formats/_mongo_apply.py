@@ -24,7 +24,7 @@ from ._mongo_ops import (
     StartRun,
     StoreFile,
 )
-from ._mongo_schema import Collections, artifact_filename
+from ._mongo_schema import MICROS, Collections, artifact_filename
 
 __all__ = [
     "BATCH_TOKENS_KEPT",
@@ -152,7 +152,10 @@ class Executor:
             case StartRun():
                 self._start(op)
             case SetFields():
-                self.target.runs.update_one({"_id": self.run_id}, {"$set": op.fields})
+                update: dict[str, Any] = {"$set": op.fields}
+                if op.unset:
+                    update["$unset"] = dict.fromkeys(op.unset, "")
+                self.target.runs.update_one({"_id": self.run_id}, update)
             case StoreFile():
                 self._file(op)
             case NewMetric():
@@ -298,6 +301,8 @@ class Executor:
             # process died can be replayed after being stored
             "sacredlite_batches": {"$each": [op.token], "$slice": -BATCH_TOKENS_KEPT},
         }
+        if op.micros is not None:
+            push[MICROS] = {"$each": op.micros}
         if op.part == 0:
             query = {"_id": op.metric_id, "sacredlite_batches": {"$ne": op.token}}
             self.target.metrics.update_one(query, {"$push": push})

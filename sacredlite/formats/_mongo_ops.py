@@ -64,10 +64,12 @@ class StartRun:
 
 @dataclass(frozen=True, slots=True)
 class SetFields:
-    """``$set`` *fields* (keys may be dotted paths) in the run document."""
+    """``$set`` *fields* (keys may be dotted paths) in the run document, and ``$unset``
+    the paths in *unset* (a resumed run loses its ``stop_time``, ...)."""
 
     KIND: ClassVar[str] = "set"
     fields: dict[str, Any]
+    unset: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,8 @@ class PushMetric:
         steps: the steps (ints).
         values: the values.
         timestamps: the logging times (naive UTC datetimes).
+        micros: the microseconds within the millisecond of each time, which BSON dates
+            drop (a copied run's exact times; ``None``: not kept).
     """
 
     KIND: ClassVar[str] = "metric_push"
@@ -129,6 +133,7 @@ class PushMetric:
     steps: list[Any]
     values: list[Any]
     timestamps: list[Any]
+    micros: list[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

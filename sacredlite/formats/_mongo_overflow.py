@@ -56,6 +56,7 @@ class MetricSeries:
         self.refs: list[dict[str, str]] = []  # Sacred's info["metrics"] entries
         self._ids: dict[str, Any] = {}
         self._counts: dict[str, int] = {}
+        self._preset: dict[str, Any] = {}
 
     def referenced_in(self, info: Any) -> Any:
         """Return the stored *info* with every metric of the run in ``info.metrics`` (the
@@ -66,6 +67,20 @@ class MetricSeries:
         if isinstance(have, list):
             return {**info, "metrics": have + [r for r in self.refs if r not in have]}
         return {**info, "metrics": list(self.refs)}
+
+    def continue_from(self, tails: Mapping[str, Any]) -> None:
+        """Continue a resumed run's series: *tails* is :func:`~._mongo_read.metric_tails`."""
+        for name, (metric_id, count, _) in tails.items():
+            self._ids[name] = metric_id
+            self._counts[name] = int(count)
+            ref = {"name": name, "id": str(metric_id)}
+            if ref not in self.refs:
+                self.refs.append(ref)
+
+    def adopt(self, name: str, metric_id: Any) -> None:
+        """Give the metric *name*, when it is new, the document id *metric_id* (a copied
+        run keeps the ids its ``info.metrics`` references name)."""
+        self._preset[name] = metric_id
 
     def load(self, metrics: Any, run_id: Any) -> None:
         """Continue the series stored for *run_id* (a run that is overwritten)."""
@@ -101,7 +116,7 @@ class MetricSeries:
         if metric_id is None:
             from bson import ObjectId
 
-            metric_id = self._ids[name] = ObjectId()
+            metric_id = self._ids[name] = self._preset.pop(name, None) or ObjectId()
             self._counts[name] = 0
             yield NewMetric(metric_id, name)
             ref = {"name": name, "id": str(metric_id)}
@@ -150,6 +165,12 @@ class OutputTail:
         self._tail = ""  # its last part, stored in captured_out
         self._start = 0  # characters before the tail, stored in chunks
         self._seq = 0  # the next chunk's number
+
+    def continue_from(self, whole: str, tail: str, start: int, chunks: int) -> None:
+        """Continue a resumed run's output: *whole* is all of it (:func:`read_captured_out`),
+        *tail* the run document's ``captured_out``, *start* its
+        ``sacredlite.captured_out_start`` and *chunks* the number of chunk documents."""
+        self._text, self._tail, self._start, self._seq = whole, tail, start, chunks
 
     def update(self, text: str, collection: str) -> tuple[list[Op], dict[str, Any]]:
         """Return the operations and run-document fields that store *text*.

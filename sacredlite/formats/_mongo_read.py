@@ -4,10 +4,11 @@ public through :mod:`sacredlite.formats.mongo`). Works on what Sacred wrote too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from ._mongo_overflow import METRIC_FIELDS
-from ._mongo_schema import Collections
+from ._mongo_schema import MICROS, Collections
 
 __all__ = [
     "ARTIFACTS",
@@ -117,16 +118,54 @@ def read_metric(
     Returns:
         The series (the *fields* only), or ``None`` if the run has no such metric.
     """
-    projection = {key: 1 for key in (*fields, "sacredlite_parts")}
+    exact = "timestamps" in fields
+    columns = (*fields, MICROS) if exact else tuple(fields)
+    projection = {key: 1 for key in (*columns, "sacredlite_parts")}
     main = db[metrics_collection].find_one({"run_id": run_id, "name": name}, projection)
     if main is None:
         return None
-    series = {key: list(main.get(key, [])) for key in fields}
+    docs = [main]
     if main.get("sacredlite_parts"):
         parts = db[Collections(metrics=metrics_collection).overflow].find(
-            {"_id.metric_id": main["_id"]}, {key: 1 for key in fields}
+            {"_id.metric_id": main["_id"]}, {key: 1 for key in columns}
         )
-        for part in sorted(parts, key=lambda p: p["_id"]["part"]):
-            for key in series:
-                series[key].extend(part.get(key, []))
+        docs += sorted(parts, key=lambda p: p["_id"]["part"])
+    series: dict[str, list[Any]] = {key: [] for key in fields}
+    for doc in docs:
+        for key in fields:
+            values = doc.get(key, [])
+            if key == "timestamps" and exact:
+                values = with_micros(values, doc.get(MICROS))
+            series[key].extend(values)
     return series
+
+
+def metric_tails(db: Any, run_id: Any, metrics_collection: str = "metrics") -> dict[str, Any]:
+    """Return ``{name: (metric document id, points stored, last step or None)}`` of a run's
+    metrics, overflow parts counted (what a resumed run continues)."""
+    overflow = db[Collections(metrics=metrics_collection).overflow]
+    tails: dict[str, Any] = {}
+    for main in db[metrics_collection].find(
+        {"run_id": run_id}, {"name": 1, "steps": 1, "sacredlite_parts": 1}
+    ):
+        steps = list(main.get("steps") or [])
+        count, last = len(steps), (steps[-1] if steps else None)
+        if main.get("sacredlite_parts"):
+            parts = overflow.find({"_id.metric_id": main["_id"]}, {"steps": 1})
+            for part in sorted(parts, key=lambda p: p["_id"]["part"]):
+                more = part.get("steps") or []
+                count += len(more)
+                last = more[-1] if more else last
+        tails[str(main["name"])] = (main["_id"], count, last)
+    return tails
+
+
+def with_micros(stamps: list[Any], micros: Any) -> list[Any]:
+    """Return *stamps* with the microseconds a copy kept beside them (``sacredlite_micros``,
+    one per timestamp) added back; *stamps* as they are without them."""
+    if not isinstance(micros, list) or len(micros) != len(stamps) or not any(micros):
+        return stamps
+    return [
+        t + timedelta(microseconds=int(us)) if us and isinstance(t, datetime) else t
+        for t, us in zip(stamps, micros, strict=True)
+    ]

@@ -15,6 +15,7 @@ from ._mongo_ops import StoreFile
 __all__ = [
     "COUNTERS",
     "FILES_ONCE",
+    "MICROS",
     "OMNIBOARD_NOTES",
     "OMNIBOARD_TAGS",
     "RESERVED_COLLECTIONS",
@@ -34,6 +35,9 @@ COUNTERS = "sacredlite_counters"
 FILES_ONCE = "sacredlite_files"
 """The collection naming the one GridFS file of each content:
 ``{_id: "<bucket>:<md5>:<filename>", file_id}``."""
+MICROS = "sacredlite_micros"
+"""A metric document's (or part's) microseconds within the millisecond of each timestamp,
+kept when a run with exact times is copied in (BSON dates hold milliseconds)."""
 OMNIBOARD_TAGS = "omniboard.tags"
 """Omniboard's tags of a run (a list of strings); sacredlite's board writes them too."""
 OMNIBOARD_NOTES = "omniboard.notes"
@@ -196,8 +200,16 @@ def experiment_files(doc: dict[str, Any]) -> list[StoreFile]:
     return ops
 
 
-def apply_set(entry: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Apply a ``$set`` of *fields* (keys may be dotted paths) to a local copy *entry*."""
+def apply_set(entry: dict[str, Any], fields: dict[str, Any], unset: Any = ()) -> None:
+    """Apply a ``$set`` of *fields* and an ``$unset`` of *unset* (keys may be dotted
+    paths) to a local copy *entry*."""
+    for path in unset:
+        *parents, key = path.split(".")
+        target: Any = entry
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target.pop(key, None)
     for path, value in fields.items():
         *parents, key = path.split(".")
         target = entry

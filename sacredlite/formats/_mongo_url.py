@@ -3,7 +3,9 @@
 Sacred's grammar (``[host:port:]db_name[.collection[:run_id]][!priority]`` or ``host:port``)
 plus, beyond Sacred, a full ``mongodb://`` or ``mongodb+srv://`` URL whose path names the
 database (``mongodb://user:pass@host:27017/my_db?authSource=admin``), optionally followed
-by ``!priority``. Nothing here imports pymongo.
+by ``!priority``. A URL may name several hosts and any of pymongo's options, e.g. a replica
+set with a write concern: ``mongodb://h1,h2,h3/my_db?replicaSet=rs0&w=majority``
+(:func:`url_options` reads them). Nothing here imports pymongo.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "parse_mongo_option",
     "redact_url",
     "split_credentials",
+    "url_options",
 ]
 
 _NAME = r"[_A-Za-z][0-9A-Za-z#%&'()+\-;=@\[\]^_{}]{0,63}"
@@ -157,6 +160,17 @@ def describe_client(client: Any) -> str:
         servers = {}
     hosts = ",".join(f"{host}:{port}" for host, port in servers)
     return hosts or "the given client"
+
+
+def url_options(url: str | None) -> dict[str, str]:
+    """Return a MongoDB URL's options (``?replicaSet=rs0&w=majority``), keys lower-cased
+    as pymongo matches them (``{"replicaset": "rs0", "w": "majority"}``)."""
+    from urllib.parse import parse_qsl
+
+    if not url or "?" not in url:
+        return {}
+    query = url.split("?", 1)[1]
+    return {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
 
 
 def split_credentials(url: str | None) -> tuple[str | None, str | None]:

@@ -10,6 +10,8 @@ The layout::
       _sources/<stem>_<md5><ext>      each source file once, content-addressed
       _sources/<repo>_<md5>.diff      a dirty repository's uncommitted changes (sacredlite)
       _resources/<stem>_<md5><ext>    each opened resource once, content-addressed
+      _optuna.journal                 ``sacredlite tune``'s Optuna studies, in Optuna's journal
+                                      format (sacredlite; not a run: it starts with ``_``)
       <run_id>/                       1, 2, 3, ... (or the id a run was given)
         run.json  config.json  info.json  cout.txt  metrics.json
         metrics.jsonl                 while a run's metrics outgrow the live bound (sacredlite)
@@ -79,9 +81,20 @@ the old file or the new one, never half of one.
     versions, continues only a missing ``metrics.json``.) :func:`finalize_metrics` folds a
     crashed run's side file into ``metrics.json``.
 
+Resume (sacredlite, ``--resume ID``): the run directory is reused. ``run.json`` gets
+``status`` RUNNING again, loses ``stop_time``, ``fail_trace`` and ``result``, and its
+``meta.resumes`` lists each resume (``{time, host, pid, command, argv,
+previous_status, resume_point}``); ``cout.txt`` is appended to; the metrics continue (a side file is
+folded into ``metrics.json`` first). An interrupted run that can be resumed records
+``meta.resume_point`` (``{time, host, reason, last_steps}``); ``meta.requeued`` is only
+written by MongoDB's queue.
+
 ``omniboard.json`` (sacredlite)
     ``{"tags": [...], "notes": "..."}``, written by the board (:func:`write_omniboard`) so
     that ``run.json`` is never rewritten by anyone but the observer.
+
+:func:`write_run` writes a whole run read from any store (``sacredlite copy``, the
+importers) in this layout, ``run.json`` last.
 
 Readers open every file through :func:`open_inside`: nothing outside the storage root is
 read, symlinks included (:mod:`._safe` states the rule).
@@ -90,13 +103,13 @@ read, symlinks included (:mod:`._safe` states the rule).
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from typing import Any
 
 from ..events import RunStatus
 from ._cout import CoutFile
-from ._io import copy_atomic, md5_file, open_atomic, write_atomic
+from ._file_write import write_run
+from ._io import copy_atomic, md5_file, write_atomic
 from ._json import RunJsonEncoder, Warn, Warner, dumps, flatten, iso_utc, json_data
 from ._layout import (
     CONFIG_FILE,
@@ -105,6 +118,7 @@ from ._layout import (
     MAX_ID_ATTEMPTS,
     METRICS_FILE,
     OMNIBOARD_FILE,
+    OPTUNA_JOURNAL_FILE,
     RESERVED,
     RESOURCES_DIR,
     RUN_FILE,
@@ -117,12 +131,14 @@ from ._layout import (
     artifact_path,
     is_run_name,
     make_run_dir,
+    omniboard_entry,
     report_file,
     status_of,
     store_diff,
     store_once,
     store_sources,
     stored_md5,
+    write_omniboard,
 )
 from ._metrics_read import (
     finalize_metrics,
@@ -134,6 +150,7 @@ from ._metrics_read import (
 )
 from ._metrics_text import dump_metrics
 from ._metrics_write import LIVE_LIMIT, MetricsWriter
+from ._portable import PortableFile, PortableRun
 from ._safe import UnsafePathError, open_inside, read_inside, safe_join
 
 __all__ = [
@@ -144,6 +161,7 @@ __all__ = [
     "MAX_ID_ATTEMPTS",
     "METRICS_FILE",
     "OMNIBOARD_FILE",
+    "OPTUNA_JOURNAL_FILE",
     "RESERVED",
     "RESOURCES_DIR",
     "RUN_FILE",
@@ -156,6 +174,8 @@ __all__ = [
     "TIME_FIELDS",
     "CoutFile",
     "MetricsWriter",
+    "PortableFile",
+    "PortableRun",
     "RunJsonEncoder",
     "UnsafePathError",
     "Warn",
@@ -168,6 +188,7 @@ __all__ = [
     "flatten",
     "is_run_name",
     "iso_utc",
+    "last_steps",
     "json_data",
     "make_run_dir",
     "md5_file",
@@ -178,6 +199,7 @@ __all__ = [
     "parse_side_lines",
     "read_inside",
     "read_metrics",
+    "read_run",
     "report_file",
     "safe_join",
     "side_file_base",
@@ -189,6 +211,7 @@ __all__ = [
     "stored_md5",
     "write_atomic",
     "write_omniboard",
+    "write_run",
     "write_text",
 ]
 
@@ -216,6 +239,26 @@ def new_run_entry(
     return entry
 
 
+def read_run(run_dir: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a run's parsed ``run.json`` and ``config.json`` (``{}`` when it has none),
+    e.g. to resume it. Both are read without following a link out of *run_dir*."""
+    entry = json.loads(read_inside(run_dir, RUN_FILE))
+    try:
+        config = json.loads(read_inside(run_dir, CONFIG_FILE))
+    except FileNotFoundError:
+        config = {}
+    return entry, config if isinstance(config, dict) else {}
+
+
+def last_steps(metrics: dict[str, Any]) -> dict[str, int]:
+    """Return the last step of each metric of :func:`read_metrics`' result."""
+    return {
+        name: int(series["steps"][-1])
+        for name, series in metrics.items()
+        if isinstance(series, dict) and series.get("steps")
+    }
+
+
 def write_text(path: str, text: str, atomic: bool = True) -> None:
     """Write *text* to *path*: through a temporary file unless *atomic* is false (for a
     file no reader can look at yet)."""
@@ -224,16 +267,3 @@ def write_text(path: str, text: str, atomic: bool = True) -> None:
     else:
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)
-
-
-def omniboard_entry(data: Any) -> dict[str, Any]:
-    """Return the tags and notes of a run from the parsed ``omniboard.json`` (``{}`` when it
-    is missing or not an object)."""
-    side = data if isinstance(data, dict) else {}
-    return {"tags": list(side.get("tags", [])), "notes": side.get("notes", "")}
-
-
-def write_omniboard(run_dir: str, entry: dict[str, Any]) -> None:
-    """Replace the run's ``omniboard.json`` with *entry* (never writing through a link)."""
-    with open_atomic(os.path.join(run_dir, OMNIBOARD_FILE)) as file:
-        file.write(json.dumps(entry, indent=2).encode("utf-8"))

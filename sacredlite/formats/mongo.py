@@ -37,6 +37,17 @@ and Incense read it unchanged:
   ``sacredlite.output_collection`` once output overflows; ``sacredlite.spool_key`` on a
   run that started while the database was away (a replay finds the id it got).
 
+Resume (beyond Sacred, ``--resume ID``): the same run document is updated, conditionally
+on the status and heartbeat the resuming process checked (:func:`claim_resume`; ``$set`` status
+RUNNING and ``heartbeat``, ``meta.resumes`` extended with ``{time, host, pid, command,
+argv, previous_status, resume_point}``; ``$unset`` ``stop_time``, ``fail_trace``, ``result`` and
+``meta.resume_point``); metric documents and their overflow parts are continued
+(:func:`metric_tails` counts what is stored), and the output continues its chunks. An
+interrupted run that can be resumed records ``meta.resume_point`` (``{time, host, reason,
+last_steps}``). A RUNNING run whose worker died is put back to QUEUED once by ``sacredlite
+worker`` (:func:`requeue_dead`), recording ``meta.requeued`` (``{time, heartbeat, worker,
+by}``): the next claim resumes it under the same id.
+
 ``metrics``: one document per run and metric name, Sacred's ``{_id, run_id, name, steps,
 values, timestamps}``, extended with ``$push/$each``. Beyond Sacred: ``sacredlite_batches``
 (the last 1000 batch tokens, so a replayed batch is not stored twice) and
@@ -62,9 +73,22 @@ claimed in ``sacredlite_files`` (``{_id: "<bucket>:<md5>:<filename>", file_id}``
 Sacred). Artifacts: ``artifact://<runs>/<run id>/<name>`` with ``contentType`` and
 ``metadata``.
 
+Copied runs (``sacredlite copy``, :func:`write_run`, beyond Sacred): a run document may
+carry ``sacredlite.exact_times`` (``{field: ISO text}`` of times whose microseconds BSON
+dates drop), ``sacredlite.metric_refs_added`` (the copy added ``info.metrics``; the
+original had none) and, while the copy is under way, ``sacredlite.writing``; metric
+documents and parts may carry ``sacredlite_micros`` (the microseconds within the
+millisecond of each timestamp). :func:`as_recorded` and :func:`read_metric` give the run
+back as it was recorded. A copy creates the index ``{run_id: 1, name: 1}`` on the metrics
+collection (:func:`ensure_indexes`).
+
 URLs: Sacred's ``-m`` grammar (``[host:port:]db_name[.collection[:run_id]][!priority]``)
-or a ``mongodb://`` URL (:func:`parse_mongo_option`); no message ever shows a password
-(:func:`redact_url`).
+or a ``mongodb://`` URL (:func:`parse_mongo_option`), replica sets and write concerns
+included (``mongodb://h1,h2,h3/my_db?replicaSet=rs0&w=majority``); no message ever shows a
+password (:func:`redact_url`). Every write is safe to apply twice (a metric batch carries a
+token, a start is an upsert on retry, updates ``$set`` whole values, a re-queue and a claim
+are conditional), so pymongo's retryable writes (on by default) never store anything twice
+after a failover.
 """
 
 from __future__ import annotations
@@ -94,12 +118,15 @@ from ._mongo_overflow import OutputTail as OutputTail
 from ._mongo_overflow import ms_datetimes as ms_datetimes
 from ._mongo_queue import QueuedRun as QueuedRun
 from ._mongo_queue import claim_next as claim_next
+from ._mongo_queue import claim_resume as claim_resume
 from ._mongo_queue import fail_unrunnable as fail_unrunnable
 from ._mongo_queue import release as release
+from ._mongo_queue import requeue_dead as requeue_dead
 from ._mongo_read import ARTIFACTS as ARTIFACTS
 from ._mongo_read import SOURCES as SOURCES
 from ._mongo_read import artifact_files as artifact_files
 from ._mongo_read import metric_names as metric_names
+from ._mongo_read import metric_tails as metric_tails
 from ._mongo_read import read_captured_out as read_captured_out
 from ._mongo_read import read_metric as read_metric
 from ._mongo_read import source_files as source_files
@@ -122,6 +149,7 @@ from ._mongo_url import parse_mongo_db_arg as parse_mongo_db_arg
 from ._mongo_url import parse_mongo_option as parse_mongo_option
 from ._mongo_url import redact_url as redact_url
 from ._mongo_url import split_credentials as split_credentials
+from ._mongo_url import url_options as url_options
 from ._mongo_values import bson_value as bson_value
 from ._mongo_values import force_bson_encodeable as force_bson_encodeable
 from ._mongo_values import force_valid_bson_key as force_valid_bson_key
@@ -130,6 +158,14 @@ from ._mongo_values import new_warner as new_warner
 from ._mongo_values import safe_keys as safe_keys
 from ._mongo_values import storable as storable
 from ._mongo_values import stored as stored
+from ._mongo_write import EXACT_TIMES as EXACT_TIMES
+from ._mongo_write import METRIC_REFS_ADDED as METRIC_REFS_ADDED
+from ._mongo_write import WRITING as WRITING
+from ._mongo_write import as_recorded as as_recorded
+from ._mongo_write import ensure_indexes as ensure_indexes
+from ._mongo_write import write_run as write_run
+from ._portable import PortableFile as PortableFile
+from ._portable import PortableRun as PortableRun
 
 OUTPUT_LIMIT = 1_000_000
 """Characters of captured output kept in the run document before older text overflows."""
@@ -138,16 +174,19 @@ METRIC_PART_POINTS = 200_000
 
 __all__ = [
     "ARTIFACTS",
+    "EXACT_TIMES",
     "BATCH_TOKENS_KEPT",
     "GRAMMAR",
     "METRIC_FIELDS",
     "METRIC_PART_POINTS",
+    "METRIC_REFS_ADDED",
     "OMNIBOARD_NOTES",
     "OMNIBOARD_TAGS",
     "OUTPUT_LIMIT",
     "RESERVED_COLLECTIONS",
     "SOURCES",
     "VERSION",
+    "WRITING",
     "Collections",
     "Executor",
     "MetricSeries",
@@ -155,6 +194,8 @@ __all__ = [
     "Op",
     "OutputChunk",
     "OutputTail",
+    "PortableFile",
+    "PortableRun",
     "PushMetric",
     "QueuedRun",
     "ResetOutput",
@@ -164,15 +205,18 @@ __all__ = [
     "Target",
     "apply_set",
     "artifact_filename",
+    "as_recorded",
     "artifact_files",
     "bson_value",
     "claim_next",
+    "claim_resume",
     "delete_run",
     "describe",
     "describe_access_error",
     "describe_client",
     "describe_hosts",
     "ended_fields",
+    "ensure_indexes",
     "experiment_files",
     "fail_unrunnable",
     "force_bson_encodeable",
@@ -182,6 +226,7 @@ __all__ = [
     "known_reachable",
     "metric_column",
     "metric_names",
+    "metric_tails",
     "ms_datetimes",
     "new_warner",
     "parse_mongo_db_arg",
@@ -190,6 +235,7 @@ __all__ = [
     "read_metric",
     "redact_url",
     "release",
+    "requeue_dead",
     "retrying",
     "run_document",
     "safe_keys",
@@ -199,5 +245,7 @@ __all__ = [
     "stored",
     "summary",
     "to_record",
+    "url_options",
     "with_diffs",
+    "write_run",
 ]

@@ -47,9 +47,16 @@ EVENT_METHODS: dict[str, tuple[str, ...]] = {
 }
 """Sacred's observer methods and the keyword arguments each receives."""
 
-OWN_EVENT_METHODS: dict[str, tuple[str, ...]] = {"metrics_event": ("points", "info")}
+OWN_EVENT_METHODS: dict[str, tuple[str, ...]] = {
+    "metrics_event": ("points", "info"),
+    "resumed_event": ("_id", "start_time", "resume"),
+    "resume_point_event": ("point",),
+}
 """sacredlite's own observer methods: ``metrics_event`` receives the Run's compact points
-(``{name: MetricPoints}``) instead of ``log_metrics``' lists, when an observer defines it."""
+(``{name: MetricPoints}``) instead of ``log_metrics``' lists, when an observer defines it;
+``resumed_event`` continues a stored run (``--resume ID``; *resume* is the entry for its
+``meta.resumes``) instead of ``started_event``; ``resume_point_event`` records where an
+interrupted run can be resumed (``meta.resume_point``)."""
 
 
 _KEPT = "sacredlite_event_kept"

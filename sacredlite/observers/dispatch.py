@@ -31,6 +31,7 @@ from ..events import (
     MetricPoints,
     MetricsLogged,
     ResourceOpened,
+    ResumePointSet,
     RunCompleted,
     RunFailed,
     RunId,
@@ -46,6 +47,16 @@ __all__ = ["Dispatcher"]
 def _call_args(observer: Any, event: Event) -> tuple[str, dict[str, Any]]:
     """Return the Sacred method name and keyword arguments for *event*."""
     match event:
+        case RunStarted() if event.resume is not None and callable(
+            getattr(type(observer), "resumed_event", None)
+        ):
+            return "resumed_event", {
+                "_id": event.run_id,
+                "start_time": event.time,
+                "resume": event.resume,
+            }
+        case ResumePointSet():
+            return "resume_point_event", {"point": event.point}
         case RunStarted() | RunQueued():
             kind = "started" if isinstance(event, RunStarted) else "queue"
             return (

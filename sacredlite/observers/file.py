@@ -24,6 +24,9 @@ What the observer adds in behaviour:
 * A value jsonpickle cannot flatten (in config, info, the result or a metric) is stored
   as its string form with one warning naming it, instead of failing the write: a run
   never stays RUNNING, nor loses its other data, over one value.
+* ``--resume ID`` continues run ID in its directory (:meth:`resumed_event`): ``run.json``
+  back to RUNNING with ``meta.resumes`` extended, ``cout.txt`` and the metrics appended to
+  (the format module documents the fields).
 * Starting a run with a queued run's id takes over its directory. An artifact added twice
   under one name is listed once; artifact names that leave the run directory are refused.
 """
@@ -32,14 +35,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import warnings
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from ..errors import ObserverError
-from ..events import MetricPoints, RunId, RunStatus
+from ..events import MetricPoints, RunId, RunStatus, StoredRun
 from ..formats.file import (
     CONFIG_FILE,
     COUT_FILE,
@@ -56,11 +60,16 @@ from ..formats.file import (
     artifact_path,
     copy_atomic,
     dumps,
+    finalize_metrics,
     flatten,
+    is_run_name,
     iso_utc,
+    last_steps,
     make_run_dir,
     new_run_entry,
+    open_inside,
     read_metrics,
+    read_run,
     report_file,
     store_diff,
     store_once,
@@ -164,6 +173,8 @@ class FileStorageObserver(RunObserver):
         self.info: dict[str, Any] = {}
         self._metrics: MetricsWriter | None = None
         self._cout: CoutFile | None = None
+        self._cout_prefix = ""  # a resumed run's earlier output, before this run's
+        self._read_for_resume: tuple[str, dict[str, Any]] | None = None  # (dir, metrics)
         self._warn = Warner("FileStorageObserver")
         check_basedir(self.basedir)
         if self.template is not None:
@@ -280,6 +291,7 @@ class FileStorageObserver(RunObserver):
         self.info = {}
         self._warn = Warner("FileStorageObserver")  # warns once per place, per run
         self._metrics = MetricsWriter(self._run_dir())
+        self._cout_prefix = ""
         # Written before run.json, whose presence marks a complete start: a temporary file
         # and rename would only cost a file operation per run, unless a queued run's
         # run.json is already there for readers.
@@ -326,6 +338,93 @@ class FileStorageObserver(RunObserver):
         )
         return self._begin(_id, entry, config)
 
+    # -- resume --------------------------------------------------------------------------
+
+    def _stored_dir(self, run_id: RunId) -> str | None:
+        name = str(run_id)
+        run_dir = os.path.join(self.basedir, name)
+        if (
+            not is_run_name(name)
+            or os.sep in name
+            or not os.path.isfile(os.path.join(run_dir, RUN_FILE))
+        ):
+            return None
+        return run_dir
+
+    def stored_run(self, run_id: RunId) -> StoredRun | None:
+        """Return what is stored of run *run_id* (to resume it), or ``None``."""
+        run_dir = self._stored_dir(run_id)
+        if run_dir is None:
+            return None
+        entry, config = read_run(run_dir)
+        alive = entry.get("heartbeat") or entry.get("start_time")
+        meta = entry.get("meta") or {}
+        metrics = read_metrics(run_dir)
+        self._read_for_resume = (run_dir, metrics)  # resumed_event continues these
+        return StoredRun(
+            run_id=str(run_id),
+            status=str(entry.get("status")),
+            alive_at=datetime.fromisoformat(alive) if isinstance(alive, str) else None,
+            config=config,
+            last_steps=last_steps(metrics),
+            resumes=list(meta.get("resumes") or []),
+            point=meta.get("resume_point"),
+        )
+
+    def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Return *config* as ``config.json`` would hold it once read back."""
+        stored: dict[str, Any] = json.loads(dumps(config, "config", Warner("resume")))
+        return stored
+
+    def resumed_event(self, _id: RunId, start_time: datetime, resume: dict[str, Any]) -> RunId:
+        """Continue the stored run *_id* in its directory: RUNNING again, ``meta.resumes``
+        extended by *resume*, metrics and ``cout.txt`` continued."""
+        run_dir = self._stored_dir(_id)
+        if run_dir is None:
+            raise ObserverError(f"FileStorageObserver: no run {_id!r} in {self.basedir!r}.")
+        entry, config = read_run(run_dir)
+        self.dir, self.config, self.info = run_dir, config, {}
+        self._warn = Warner("FileStorageObserver")
+        self._run_json = RunJsonEncoder(STATIC_RUN_KEYS)
+        folded = finalize_metrics(run_dir)  # a killed run's side file first
+        cached, self._read_for_resume = self._read_for_resume, None
+        metrics = cached[1] if cached and cached[0] == run_dir else read_metrics(run_dir)
+        if folded:  # the same points, now all in metrics.json
+            metrics = read_metrics(run_dir)
+        self._metrics = MetricsWriter(run_dir)
+        self._metrics.continue_from(metrics)
+        self._cout = CoutFile(os.path.join(run_dir, COUT_FILE))
+        self._cout_prefix = self._cout.resume()
+        for key in ("stop_time", "fail_trace", "result"):
+            entry.pop(key, None)
+        meta = dict(entry.get("meta") or {})
+        meta.pop("resume_point", None)
+        meta["resumes"] = [
+            *(meta.get("resumes") or []),
+            {**resume, "time": iso_utc(resume["time"])},
+        ]
+        entry.update(meta=meta, status=RunStatus.RUNNING.value, heartbeat=iso_utc(start_time))
+        self.run_entry = entry
+        self.save_json(entry, RUN_FILE)
+        return str(_id)
+
+    def resume_point_event(self, point: dict[str, Any]) -> None:
+        """Record where the interrupted run can be resumed (``meta.resume_point``; written
+        with the run's end)."""
+        meta = dict(self.run_entry.get("meta") or {})
+        meta["resume_point"] = {**point, "time": iso_utc(point["time"])}
+        self.run_entry["meta"] = meta  # a new object: the encoder's cache sees the change
+
+    def open_artifact(self, run_id: RunId, name: str) -> IO[bytes] | None:
+        """Open the artifact *name* of run *run_id* (binary), or ``None`` if it has none."""
+        run_dir = self._stored_dir(run_id)
+        if run_dir is None:
+            return None
+        try:
+            return open_inside(run_dir, *name.split("/"))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     def heartbeat_event(
         self, info: dict[str, Any], captured_out: str, beat_time: datetime, result: Any
     ) -> None:
@@ -340,7 +439,7 @@ class FileStorageObserver(RunObserver):
         self.save_json(self.run_entry, RUN_FILE)
         if info:
             self.save_json(info, INFO_FILE)
-        self._cout_file().save(captured_out or "")
+        self._cout_file().save(self._cout_prefix + (captured_out or ""))
 
     def log_metrics(self, metrics_by_name: dict[str, Any], info: dict[str, Any]) -> None:
         """Store new points, Sacred's ``{name: {"steps", "values", "timestamps"}}`` lists:

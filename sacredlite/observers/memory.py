@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..errors import ObserverError
-from ..events import RunId
+from ..events import RunId, RunStatus
 from .base import RunObserver
 
 __all__ = ["MemoryObserver", "ObservedCall", "RunRecord"]
@@ -140,7 +140,7 @@ class MemoryObserver(RunObserver):
     ) -> RunId:
         """Record a queued run; return its id."""
         return self._begin(
-            "queued_event", "QUEUED", "queue_time", queue_time,
+            "queued_event", RunStatus.QUEUED.value, "queue_time", queue_time,
             ex_info, command, host_info, config, meta_info, _id,
         )  # fmt: skip
 
@@ -156,7 +156,7 @@ class MemoryObserver(RunObserver):
     ) -> RunId:
         """Record the start of a run; return its id."""
         return self._begin(
-            "started_event", "RUNNING", "start_time", start_time,
+            "started_event", RunStatus.RUNNING.value, "start_time", start_time,
             ex_info, command, host_info, config, meta_info, _id,
         )  # fmt: skip
 
@@ -218,7 +218,7 @@ class MemoryObserver(RunObserver):
         run = self._active()
         run.stop_time = stop_time
         run.result = _copy(result)
-        run.status = "COMPLETED"
+        run.status = RunStatus.COMPLETED.value
 
     def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
         """Record an interrupted run with its status (``INTERRUPTED``, ``TIMEOUT``, ...)."""
@@ -233,7 +233,7 @@ class MemoryObserver(RunObserver):
         run = self._active()
         run.stop_time = fail_time
         run.fail_trace = list(fail_trace)
-        run.status = "FAILED"
+        run.status = RunStatus.FAILED.value
 
     def resource_event(self, filename: str) -> None:
         """Record a resource with the md5 digest of its content."""

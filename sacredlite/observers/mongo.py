@@ -45,7 +45,7 @@ except ImportError as exc:  # pragma: no cover - pymongo is a dependency, but ma
     raise ImportError("MongoObserver needs pymongo: pip install 'pymongo>=4'") from exc
 
 from ..errors import ObserverError
-from ..events import MetricPoints, RunStatus
+from ..events import MetricPoints, RunStatus, StoredRun
 from ..formats.mongo import (
     METRIC_PART_POINTS,
     OUTPUT_LIMIT,
@@ -53,12 +53,16 @@ from ..formats.mongo import (
     VERSION,
     Collections,
     Target,
+    artifact_filename,
     describe_client,
     describe_hosts,
     ended_fields,
+    metric_tails,
+    new_warner,
     redact_url,
     run_document,
     stored,
+    url_options,
 )
 from ..formats.mongo import force_bson_encodeable as force_bson_encodeable
 from ..formats.mongo import force_valid_bson_key as force_valid_bson_key
@@ -109,7 +113,11 @@ class MongoObserver(RunObserver):
             before leaving the rest in the spool (default
             ``SETTINGS.DEFAULT_JOIN_TIMEOUT``, read when the run starts).
         **client_kwargs: passed to ``pymongo.MongoClient``; ``serverSelectionTimeoutMS``
-            defaults to 5000 so an unreachable server is reported within seconds.
+            defaults to 5000 so an unreachable server is reported within seconds. A write
+            concern is one of them (``w="majority"``, ``wtimeoutMS=...``), or an option of
+            *url* (``mongodb://h1,h2,h3/db?replicaSet=rs0&w=majority``). Retryable writes
+            stay on (pymongo's default): every write is safe to retry; turning them off
+            (``retryWrites=false``) warns.
 
     Raises:
         ValueError: *client* is not a ``pymongo.MongoClient``, or both *client* and *url*,
@@ -160,6 +168,7 @@ class MongoObserver(RunObserver):
             client_kwargs.setdefault("serverSelectionTimeoutMS", 5000)
             client_kwargs.setdefault("connectTimeoutMS", 5000)
             hosts = describe_hosts(url)
+            _warn_if_retries_off(url, client_kwargs)
             # looked up at call time, so a test may substitute the client class
             client = pymongo.MongoClient(url, **client_kwargs)
             # our own client: closed when the observer goes (pymongo warns about unclosed ones)
@@ -252,6 +261,7 @@ class MongoObserver(RunObserver):
         self._sync_target = sync_target or hosts
         self._queue_options: dict[str, Any] | None = None
         self._run: MongoRun | None = None
+        self._seen_for_resume: dict[str, Any] | None = None
         self.overwrite: dict[str, Any] | None = None
         if overwrite is not None:
             found = guard(lambda: self.runs.find_one({"_id": int(overwrite)}), hosts, self.db_name)
@@ -323,10 +333,71 @@ class MongoObserver(RunObserver):
         doc = run_document(ex_info, command, host_info, start_time, config, meta_info)
         return self._begin(doc, _id)
 
-    def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
-        if self._run is not None and self.overwrite is not None:
-            raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
-        settings = RunSettings.resolve(
+    # -- resuming ----------------------------------------------------------------------------
+    def stored_run(self, run_id: Any) -> StoredRun | None:
+        """Return what is stored of run *run_id* (to resume it), or ``None``."""
+        run_id = _run_id(run_id)
+        projection = {
+            "status": 1, "heartbeat": 1, "start_time": 1, "config": 1, "meta": 1, "worker": 1
+        }  # fmt: skip
+        doc = guard(lambda: self.runs.find_one({"_id": run_id}, projection), *self._where())
+        if doc is None:
+            return None
+        # the resume applies only while the run is still as seen here (claim_resume)
+        self._seen_for_resume = {k: doc.get(k) for k in ("_id", "status", "heartbeat")}
+        tails = {}
+        if self.metrics is not None:
+            tails = guard(
+                lambda: metric_tails(self.runs.database, run_id, self.metrics.name), *self._where()
+            )
+        alive = doc.get("heartbeat") or doc.get("start_time")
+        return StoredRun(
+            run_id=run_id,
+            status=str(doc.get("status")),
+            alive_at=alive.replace(tzinfo=None) if alive is not None else None,
+            config=dict(doc.get("config") or {}),
+            last_steps={k: int(last) for k, (_, _, last) in tails.items() if last is not None},
+            resumes=list((doc.get("meta") or {}).get("resumes") or []),
+            point=(doc.get("meta") or {}).get("resume_point"),
+            claimed=_claimed_here(doc.get("worker")),
+        )
+
+    def stored_config_form(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Return *config* as the run document would hold it once read back."""
+        import bson
+
+        doc = bson.decode(bson.encode({"config": stored(config, "config", new_warner())}))
+        return dict(doc["config"])
+
+    def resumed_event(self, _id: Any, start_time: Any, resume: dict[str, Any]) -> Any:
+        """Continue the stored run *_id* in its document: RUNNING again, ``meta.resumes``
+        extended by *resume*, metrics and output continued."""
+        run = MongoRun(self._target, self._settings(), _run_id(_id))
+        seen, self._seen_for_resume = self._seen_for_resume, None
+        if seen is not None and seen["_id"] != run.run_id:
+            seen = None
+        run.resume(start_time, resume, seen)
+        self._run = run
+        return run.run_id
+
+    def resume_point_event(self, point: dict[str, Any]) -> None:
+        """Record where the interrupted run can be resumed (``meta.resume_point``)."""
+        self._current().submit([], {"meta.resume_point": point})
+
+    def open_artifact(self, run_id: Any, name: str) -> Any:
+        """Open the artifact *name* of run *run_id* from GridFS (the newest upload of that
+        name; a file object with ``read``), or ``None`` if it has none."""
+        filename = artifact_filename(self.runs.name, _run_id(run_id), name)
+        return guard(
+            lambda: self.fs.find_one({"filename": filename}, sort=[("uploadDate", -1)]),
+            *self._where(),
+        )
+
+    def _where(self) -> tuple[str, str]:
+        return self.hosts, self.db_name
+
+    def _settings(self) -> RunSettings:
+        return RunSettings.resolve(
             hosts=self.hosts,
             sync_target=self._sync_target,
             spool_dir=self.spool_dir,
@@ -336,6 +407,11 @@ class MongoObserver(RunObserver):
             output_limit=self.output_limit,
             metric_part_points=self.metric_part_points,
         )
+
+    def _begin(self, doc: dict[str, Any], _id: Any) -> Any:
+        if self._run is not None and self.overwrite is not None:
+            raise ObserverError("Cannot overwrite more than once: create a new MongoObserver.")
+        settings = self._settings()
         run_id = self.overwrite["_id"] if self.overwrite is not None else _id
         run = MongoRun(self._target, settings, run_id)
         run.begin(doc, overwrite=self.overwrite is not None)
@@ -432,6 +508,36 @@ class MongoObserver(RunObserver):
 
     def __hash__(self) -> int:
         return hash((self.db_name, self.runs.name))
+
+
+def _warn_if_retries_off(url: str | None, client_kwargs: dict[str, Any]) -> None:
+    """Warn when retryable writes are turned off (a failover then fails writes)."""
+    option = url_options(url).get("retrywrites", "")
+    if option.lower() == "false" or client_kwargs.get("retryWrites") is False:
+        warnings.warn(
+            f"MongoObserver for {describe_hosts(url)}: retryWrites=false means a write caught "
+            "by a replica-set failover fails instead of being retried; sacredlite's writes "
+            "are safe to retry, so leave retryWrites on.",
+            stacklevel=3,
+        )
+
+
+def _claimed_here(worker: Any) -> bool:
+    """Whether a run's ``worker`` claim was made by this process."""
+    import socket
+
+    return (
+        isinstance(worker, dict)
+        and worker.get("host") == socket.gethostname()
+        and worker.get("pid") == os.getpid()
+    )
+
+
+def _run_id(run_id: Any) -> Any:
+    """A run id as the runs collection holds it: ``"7"`` (from the command line) is 7."""
+    if isinstance(run_id, str) and run_id.isdigit():
+        return int(run_id)
+    return run_id
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ import pymongo.errors
 from bson import ObjectId
 
 from ..errors import ObserverError
-from ..events import MetricPoints
+from ..events import MetricPoints, RunStatus
 from ..formats._io import md5_file
 from ..formats.mongo import (
     Executor,
@@ -32,10 +32,13 @@ from ..formats.mongo import (
     StoreFile,
     Target,
     apply_set,
+    claim_resume,
     experiment_files,
     known_reachable,
+    metric_tails,
     ms_datetimes,
     new_warner,
+    read_captured_out,
     safe_keys,
     storable,
     stored,
@@ -154,6 +157,8 @@ class MongoRun:
         self.warn = new_warner()  # one warning per unstorable place, per run
         self.entry: dict[str, Any] = {}
         """A local copy of the run document (what a failed final save pickles)."""
+        self.output_prefix = ""
+        """A resumed run's earlier output: this run's output is stored after it."""
 
     @property
     def run_id(self) -> Any:
@@ -199,6 +204,66 @@ class MongoRun:
             self.metrics.load(self.target.metrics, self.run_id)
         self.entry = {"_id": self.run_id, **start.doc}
 
+    def resume(
+        self, start_time: Any, resume: dict[str, Any], seen: dict[str, Any] | None = None
+    ) -> None:
+        """Continue the stored run: RUNNING again, ``meta.resumes`` extended by *resume*,
+        metrics and output continued where they stopped (nothing stored is rewritten).
+
+        Args:
+            start_time: the resumed run's start (its first heartbeat).
+            resume: its ``meta.resumes`` entry.
+            seen: ``_id``, ``status`` and ``heartbeat`` as the resuming process checked
+                them; the resume applies only while they are unchanged (default: as read
+                now).
+
+        Raises:
+            ObserverError: the database cannot be reached or holds no such run.
+        """
+        target, hosts, db_name = self.target, self.settings.hosts, str(self.target.db.name)
+        doc = guard(lambda: target.runs.find_one({"_id": self.run_id}), hosts, db_name)
+        if doc is None:
+            raise ObserverError(f"No run {self.run_id!r} in {db_name}.{target.runs.name}.")
+        if target.metrics is not None:
+            tails = guard(
+                lambda: metric_tails(target.db, self.run_id, str(target.metrics.name)),
+                hosts,
+                db_name,
+            )
+            self.metrics.continue_from(tails)
+        special = doc.get("sacredlite") or {}
+        whole = guard(lambda: read_captured_out(target.db, doc), hosts, db_name)
+        chunks = 0
+        if special.get("captured_out_start"):
+            output = target.db[special.get("output_collection") or target.names.output]
+            chunks = guard(lambda: output.count_documents({"run_id": self.run_id}), hosts, db_name)
+        self.output_prefix = whole
+        self.output.continue_from(
+            whole, str(doc.get("captured_out") or ""), int(special.get("captured_out_start") or 0),
+            chunks,
+        )  # fmt: skip
+        self.resources = [list(r) for r in doc.get("resources") or []]
+        self.artifacts = list(doc.get("artifacts") or [])
+        meta = doc.get("meta") or {}
+        fields = {
+            "status": RunStatus.RUNNING.value,
+            "heartbeat": start_time,
+            "meta.resumes": [*(meta.get("resumes") or []), resume],
+        }
+        unset = ("stop_time", "fail_trace", "result", "meta.resume_point")
+        op = storable(SetFields(fields, unset), self.warn)
+        assert isinstance(op, SetFields)  # noqa: S101
+        expected = seen or doc
+        if not guard(
+            lambda: claim_resume(target.runs, expected, op.fields, op.unset), hosts, db_name
+        ):
+            raise ObserverError(
+                f"Run {self.run_id!r} changed while this process resumed it (another process "
+                "resumed it first?): nothing was written; check its status."
+            )
+        self.entry = doc
+        apply_set(self.entry, op.fields, op.unset)
+
     def _store_start(self, ops: list[Op]) -> None:
         """Store the start of a run now; raise :class:`ObserverError` if unreachable.
 
@@ -236,7 +301,7 @@ class MongoRun:
         for op in [*ops, SetFields(fields)] if fields else ops:
             op = storable(op, self.warn)
             if isinstance(op, SetFields):
-                apply_set(self.entry, op.fields)
+                apply_set(self.entry, op.fields, op.unset)
             failure = self.writer.submit(op) or failure
         if failure is not None:
             raise mark_event_kept(failure)
@@ -244,7 +309,8 @@ class MongoRun:
     def heartbeat(self, info: Any, captured_out: str, beat_time: Any, result: Any) -> None:
         """Store info, the captured output (the whole text), the beat time and the result."""
         stored_info = self.metrics.referenced_in(stored(info, "info", self.warn))
-        ops, fields = self.output.update(captured_out or "", self.target.names.output)
+        text = self.output_prefix + (captured_out or "")
+        ops, fields = self.output.update(text, self.target.names.output)
         result = stored(result, "result", self.warn)
         fields.update(info=stored_info, heartbeat=beat_time, result=result)
         self.submit(ops, fields)

@@ -42,6 +42,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ObserverError
 from ._retry import RetryLoop, join_timeout
 from .base import RunObserver
 
@@ -140,6 +141,24 @@ class QueueObserver(RunObserver):
     def queued_event(self, *args: Any, **kwargs: Any) -> Any:
         """Store a queued run through the covered observer (at once: it names the run)."""
         return self._call("queued_event", args, kwargs)
+
+    def resumed_event(self, _id: Any, start_time: Any, resume: dict[str, Any]) -> Any:
+        """Continue a stored run through the covered observer (at once, like a start)."""
+        if not callable(getattr(self._covered_observer, "resumed_event", None)):
+            raise ObserverError(
+                f"{type(self._covered_observer).__name__} cannot resume run {_id!r}: "
+                "only file storage and MongoDB observers can."
+            )
+        if not self._native:
+            self._queue.clear()
+            self._loop.start()
+        return self._call(
+            "resumed_event", (), {"_id": _id, "start_time": start_time, "resume": resume}
+        )
+
+    def resume_point_event(self, point: dict[str, Any]) -> None:
+        """Queue where the interrupted run can be resumed."""
+        self._put("resume_point_event", (), {"point": point})
 
     def _put(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self._native:

@@ -43,6 +43,9 @@ class RunStore(ABC):
 
     location: str = ""
     backend: str = ""
+    identity: str = ""
+    """The store named the same way however it was given (no credentials): what a copy
+    records in ``meta.copied_from``; the location when empty."""
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -190,6 +193,16 @@ class RunStore(ABC):
     @abstractmethod
     def source(self, run_id: RunId, path: str) -> bytes:
         """Return a source file's content."""
+
+    def resource(self, run_id: RunId, path: str) -> bytes:
+        """Return the stored content of a resource the run opened (*path* as recorded in
+        its ``resources``)."""
+        raise NotFound(f"Run {run_id!r}: {self.backend or 'this'} store keeps no resource files.")
+
+    def is_incomplete(self, record: Record) -> bool:
+        """Return whether *record* is a run still being written by a copy (or left so by
+        a copy that was killed)."""
+        return False
 
     # -- writes ------------------------------------------------------------------------
     def _check_writable(self, what: str) -> None:

@@ -476,6 +476,14 @@ class FileStore(RunStore):
                 return _inside(fmt.read_inside, self.root, item["stored"])
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
 
+    def resource(self, run_id: RunId, path: str) -> bytes:
+        """Return a resource's stored content (``_resources/<stem>_<md5><ext>``)."""
+        for item in self.run(run_id).get("resources") or []:
+            if isinstance(item, (list, tuple)) and len(item) >= 2 and item[0] == path:
+                stored = os.path.basename(str(item[1]))
+                return _inside(fmt.read_inside, self.root, fmt.RESOURCES_DIR, stored)
+        raise NotFound(f"Run {run_id!r} has no resource {path!r}.")
+
     # -- writes ------------------------------------------------------------------------
     def _write_side(self, run_id: RunId, **changes: Any) -> None:
         base = self._dir(run_id)

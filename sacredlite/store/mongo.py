@@ -31,9 +31,11 @@ try:
         OMNIBOARD_NOTES,
         OMNIBOARD_TAGS,
         SOURCES,
+        WRITING,
         Collections,
         Target,
         artifact_files,
+        as_recorded,
         delete_run,
         describe_access_error,
         describe_hosts,
@@ -79,7 +81,7 @@ def _open_error(exc: Exception, url: str, db_name: str) -> str:
 
 
 def _normalize(doc: dict[str, Any]) -> Record:
-    record = dict(doc)
+    record = dict(as_recorded(doc))
     board = record.get("omniboard")
     board = board if isinstance(board, dict) else {}
     tags = board.get("tags")
@@ -139,6 +141,7 @@ class MongoStore(RunStore):
         self.metrics = self._target.metrics
         self.fs = self._target.fs
         self.location = f"{url.split('@')[-1]} db={db_name}"
+        self.identity = f"mongodb://{describe_hosts(url)}/{db_name}"
         self._cache: dict[Any, Record] = {}
         self._loaded_at = self._checked_at = 0.0
         self.recheck = RECHECK
@@ -150,6 +153,11 @@ class MongoStore(RunStore):
             if self._own_client:
                 self.client.close()
             raise StoreError(_open_error(exc, url, db_name)) from None
+
+    @property
+    def target(self) -> Target:
+        """The collections of this store, for writers (``sacredlite copy``)."""
+        return self._target
 
     # -- listing ---------------------------------------------------------------------
     def records(self, need: Collection[str] = SECTIONS) -> list[Record]:
@@ -265,6 +273,20 @@ class MongoStore(RunStore):
             if stored == path:
                 return bytes(self.fs.get(file_id).read())
         raise NotFound(f"Run {run_id!r} has no source file {path!r}.")
+
+    def resource(self, run_id: RunId, path: str) -> bytes:
+        """Return a resource's content from GridFS (stored under its path and md5)."""
+        for item in self._doc(run_id, {"resources": 1}).get("resources") or []:
+            if isinstance(item, (list, tuple)) and len(item) >= 2 and item[0] == path:
+                found = self.fs.find_one({"filename": path, "md5": item[1]})
+                if found is not None:
+                    return bytes(found.read())
+        raise NotFound(f"Run {run_id!r} has no stored resource {path!r}.")
+
+    def is_incomplete(self, record: Record) -> bool:
+        """Return whether a copy is (or was, when killed) still writing the run."""
+        key, field = WRITING.split(".")
+        return bool((record.get(key) or {}).get(field))
 
     # -- writes ------------------------------------------------------------------------
     def _set(self, run_id: RunId, field: str, value: Any) -> None:
