@@ -15,4 +15,6 @@ fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 # numpy: Sacred probes it for seeding; psutil is not needed (peak RSS comes from resource).
 "$venv/bin/python" -m pip install --quiet "sacred==0.8.7" numpy pymongo
+# Sacred's other observers, for the parity tests of tests/observers_extra/
+"$venv/bin/python" -m pip install --quiet tinydb tinydb-serialization hashfs SQLAlchemy boto3 requests
 "$venv/bin/python" -c "import sacred; print('sacred', sacred.__version__, 'ready in $venv')"

@@ -343,20 +343,22 @@ def _mongo_observer(kwargs: dict[str, Any], value: str) -> Any:
         ) from None
 
 
-def _not_available(flag: str, observer: str, package: str) -> None:
-    raise ImportError(
-        f"{flag} needs Sacred's {observer}, which sacredlite does not provide yet "
-        f"(it would need {package}); use -F DIR or -m URL instead."
-    )
-
-
 @cli_option("-S", "--s3")
 def s3_option(args: Any, run: Run) -> None:
     """Add a S3 File observer to the experiment.
 
     The argument value should be `s3://<bucket>/path/to/exp`.
     """
-    _not_available("--s3", "S3Observer", "boto3")
+    from .errors import input_error
+    from .formats.s3 import parse_s3_url
+    from .observers.s3_observer import S3Observer
+
+    try:
+        bucket, basedir = parse_s3_url(str(args))
+        observer = S3Observer(bucket=bucket, basedir=basedir)
+    except ValueError as exc:
+        raise input_error(exc, f"-S/--s3 takes s3://BUCKET/PATH (got {args!r}).") from None
+    run.observers.append(observer)
 
 
 @cli_option("-s", "--sql")
@@ -365,7 +367,23 @@ def sql_option(args: Any, run: Run) -> None:
 
     The typical form is: dialect://username:password@host:port/database
     """
-    _not_available("--sql", "SqlObserver", "SQLAlchemy")
+    from .errors import input_error
+    from .observers.mongo_url import redact_url
+    from .observers.sql import SqlObserver
+
+    try:
+        observer = SqlObserver(args)
+    except ImportError:
+        raise
+    except Exception as exc:
+        if type(exc).__module__ != "sqlalchemy.exc":
+            raise
+        raise input_error(
+            exc,
+            "-s/--sql takes a SQLAlchemy URL such as sqlite:///runs.db or "
+            f"postgresql://user@host/db (got {redact_url(str(args))!r}).",
+        ) from None
+    run.observers.append(observer)
 
 
 @cli_option("-t", "--tiny_db")
@@ -374,7 +392,16 @@ def tiny_db_option(args: Any, run: Run) -> None:
 
     The argument is the path to be given to the TinyDbObserver.
     """
-    _not_available("--tiny_db", "TinyDbObserver", "tinydb and hashfs")
+    from .errors import input_error
+    from .observers.tinydb_hashfs import TinyDbObserver
+
+    try:
+        observer = TinyDbObserver(path=args)
+    except (FileNotFoundError, NotADirectoryError, PermissionError, FileExistsError) as exc:
+        raise input_error(
+            exc, f"-t/--tiny_db takes a directory that exists or can be made (got {args!r})."
+        ) from None
+    run.observers.append(observer)
 
 
 DEFAULT_COMMAND_LINE_OPTIONS = [

@@ -39,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "dir", nargs="?", help="file storage directory (the DIR given to -F; default ./runs)"
+        "dir",
+        nargs="?",
+        help="file storage directory (the DIR given to -F; default ./runs); or a TinyDB "
+        "directory (-t), a SQL URL (-s) or s3://BUCKET/PREFIX (-S), read-only",
     )
     parser.add_argument(
         "-m", "--mongo", metavar="URL", help="MongoDB: mongodb://HOST:PORT/DB or HOST:PORT:DB"

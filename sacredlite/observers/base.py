@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from ..errors import ObserverError, suggest
+from ._notify import td_format as td_format
 
 if TYPE_CHECKING:
     from ..events import RunId
@@ -22,6 +23,7 @@ __all__ = [
     "check_observer",
     "event_was_kept",
     "mark_event_kept",
+    "td_format",
 ]
 
 EVENT_METHODS: dict[str, tuple[str, ...]] = {

@@ -28,6 +28,7 @@ __all__ = [
     "StoreError",
     "open_store",
     "parse_mongo_option",
+    "store_kind",
 ]
 
 
@@ -51,28 +52,76 @@ def parse_mongo_option(value: str, db_name: str | None = None) -> tuple[str, str
     return url, db_name or kwargs.get("db_name") or "sacred"
 
 
+SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql")
+"""URL schemes (before any ``+driver``) read as SQL databases without a ``sql:`` prefix."""
+
+
+def store_kind(location: str) -> tuple[str, str]:
+    """Return ``(backend, location)`` for a store named on the command line.
+
+    ``tinydb:PATH`` (or a directory holding TinyDB's ``metadata.json``), ``sql:URL`` or a
+    SQLAlchemy URL (``sqlite:///runs.db``, ``postgresql://...``), ``s3://BUCKET/PREFIX``,
+    ``mongodb://...``; anything else is a file storage directory.
+    """
+    prefix, colon, rest = location.partition(":")
+    if colon and prefix in ("tinydb", "sql", "file"):
+        return prefix, rest
+    scheme = location.split("://", 1)[0].split("+", 1)[0].lower() if "://" in location else ""
+    if scheme in SQL_SCHEMES:
+        return "sql", location
+    if scheme == "s3":
+        return "s3", location
+    if scheme in ("mongodb", "mongodb+srv") or location.startswith("mongodb+srv://"):
+        return "mongo", location
+    from ..formats.tinydb import METADATA_FILE
+
+    if os.path.isfile(os.path.join(location, METADATA_FILE)):
+        return "tinydb", location
+    return "file", location
+
+
 def open_store(
     path: str | os.PathLike[str] | None = None,
     *,
     mongo_url: str | None = None,
     db_name: str | None = None,
     read_only: bool = False,
+    endpoint_url: str | None = None,
 ) -> RunStore:
-    """Open a file storage directory or a MongoDB database for reading runs.
+    """Open a store for reading runs: a file storage directory, MongoDB, TinyDB, SQL or S3.
 
     Args:
-        path: a file storage directory (``-F DIR``).
+        path: a file storage directory (``-F DIR``), or ``tinydb:DIR``, ``sql:URL`` / a
+            SQLAlchemy URL, ``s3://BUCKET/PREFIX`` (see :func:`store_kind`).
         mongo_url: a MongoDB URL or Sacred ``-m`` value instead of *path*.
         db_name: the database (default: from the URL, else ``sacred``).
-        read_only: refuse tags, notes and deletes.
+        read_only: refuse tags, notes and deletes (TinyDB, SQL and S3 stores always do).
+        endpoint_url: the S3 endpoint (a local S3 server); default ``AWS_ENDPOINT_URL``
+            or AWS itself.
     """
     if (path is None) == (mongo_url is None):
         raise StoreError("Give exactly one of a storage directory or mongo_url=....")
+    if path is not None:
+        kind, location = store_kind(os.fspath(path))
+        if kind == "mongo":
+            mongo_url = location
     if mongo_url is not None:
         from .mongo import MongoStore
 
         url, db = parse_mongo_option(mongo_url, db_name)
         return MongoStore(url, db, read_only=read_only)
+    if kind == "tinydb":
+        from .tinydb import TinyDbStore
+
+        return TinyDbStore(location, read_only=read_only)
+    if kind == "sql":
+        from .sql import SqlStore
+
+        return SqlStore(location, read_only=read_only)
+    if kind == "s3":
+        from .s3 import S3Store
+
+        return S3Store(location, read_only=read_only, endpoint_url=endpoint_url)
     from .file import FileStore
 
-    return FileStore(path, read_only=read_only)  # type: ignore[arg-type]
+    return FileStore(location, read_only=read_only)

@@ -73,7 +73,12 @@ def ls_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sacredlite ls", usage=LS_USAGE, description="List stored runs."
     )
-    parser.add_argument("dir", nargs="?", help="file storage directory (default ./runs)")
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        help="file storage directory (default ./runs); or a TinyDB directory (-t), a SQL URL "
+        "(-s) or s3://BUCKET/PREFIX (-S)",
+    )
     _source_args(parser)
     parser.add_argument("--status", action="append", help="only this status (repeatable)")
     parser.add_argument("--experiment", help="only runs of this experiment")

@@ -47,6 +47,10 @@ MAX_VIEW_NAME_CHARS = 100
 MAX_VIEW_BYTES = 65_536
 """Bytes of a saved view's state, as JSON."""
 
+MAX_REMOTE_OBJECT_BYTES = 268_435_456
+"""Bytes of one object read from an S3 store into memory (a JSON file, output, an
+artifact): 256 MiB."""
+
 AUTH_FAILURE_BURST = 10
 """Failed logins a client may make in a row before it is slowed down."""
 AUTH_FAILURES_PER_SECOND = 0.5

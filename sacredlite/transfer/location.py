@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..formats.file import PortableRun
-from ..store import StoreError, open_store
+from ..store import StoreError, open_store, store_kind
 from ..store.base import RunStore
 
 
@@ -49,7 +49,7 @@ class Location:
         if self.mongo is not None:
             return open_store(mongo_url=self.mongo, db_name=self.db_name, read_only=read_only)
         assert self.path is not None
-        if create:
+        if create and store_kind(self.path)[0] == "file":  # never a folder named "sqlite:"
             os.makedirs(self.path, exist_ok=True)
         return open_store(self.path, read_only=read_only)
 

@@ -332,14 +332,6 @@ def test_bad_option_values_end_in_sacreds_exception(cli_ex, capsys, argv, last_l
     assert err.strip().splitlines()[-1] == last_line
 
 
-@pytest.mark.parametrize("flag", ["--sql=sqlite://", "-S", "-t"])
-def test_observer_flags_sacredlite_lacks_say_what_to_use(cli_ex, capsys, flag):
-    """--sql, --s3 and --tiny_db are parsed, and refused with what to use instead."""
-    argv = [flag] if "=" in flag else [flag, "somewhere"]
-    _, err = fails(cli_ex, capsys, *argv)
-    assert "ImportError:" in err and "use -F DIR or -m URL instead" in err
-
-
 def test_cli_option_and_option_hook(memory):
     """additional_cli_options add flags; option hooks see the parsed options."""
     seen = {}
