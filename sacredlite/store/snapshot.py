@@ -210,3 +210,14 @@ class SnapshotStore(RunStore):
     def delete_run(self, run_id: RunId) -> None:
         """Refuse: deleting is left to the backend's own tools."""
         self._refuse("delete runs")
+
+    # -- saved views: none are kept in these backends ---------------------------------------
+    def _read_views(self) -> dict[str, dict[str, Any]]:
+        return {}
+
+    def _put_view(self, name: str, view: dict[str, Any]) -> None:
+        self._refuse("save views")
+
+    def _drop_view(self, name: str) -> bool:
+        self._refuse("delete views")
+        return False

@@ -178,6 +178,9 @@ def test_board_reads_a_tinydb_store(tiny_runs):
         assert source.content == (tiny_runs / "exp.py").read_bytes()
         refused = client.put(f"/api/runs/{run_id}/tags", json={"tags": ["x"]})
         assert refused.status_code >= 400
+        assert client.get("/api/views").json()["views"] == []
+        view = client.put("/api/views/seeds", json={"state": {"group": ["config.lr"]}})
+        assert view.status_code == 403 and "sacredlite copy" in view.json()["error"]
     with pytest.raises(ReadOnlyError, match="sacredlite copy"):
         store.set_tags(run_id, ["x"])
     opened = store.run(run_id)["resources"][0][0]
