@@ -12,7 +12,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "sacredlite"
 CORE = ("experiment", "ingredient", "run", "cli", "initialize", "captured", "commands")
 LOWER = ("config", "info", "observers", "store", "capture", "formats")
-READERS = ("sacredlite.board.app", "sacredlite.store", "sacredlite.query")
+READERS = (
+    "sacredlite.board.app",
+    "sacredlite.store",
+    "sacredlite.query",
+    "sacredlite.transfer.copy",
+    "sacredlite.transfer.export",
+)
 
 
 def _modules(folder: str) -> list[Path]:
