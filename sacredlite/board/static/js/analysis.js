@@ -62,7 +62,6 @@ export function analysisPanels(state, save, getKeys, applyFilters) {
       if (p.open === "parallel") {
         const data = await api.parallel({ ...params, keys: p.keys.join(","), metric: p.metric });
         chart = parallelChart(data, width, (key, brush, scale) => {
-          if (key === data.metric) return;  // the metric axis highlights only
           applyFilters(brushFilters(key, brush, scale), { replacePaths: [key] });
         });
       } else if (p.open === "scatter") {

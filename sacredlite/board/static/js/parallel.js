@@ -1,6 +1,6 @@
 // Parallel coordinates (canvas, drawn here): one axis per chosen config key and one for the
 // metric summary, a line per run coloured by the metric. Dragging along an axis brushes it:
-// runs outside fade, and the brush becomes a filter of the table (config axes).
+// runs outside fade, and the brush becomes a filter of the table (config and metric axes).
 import { h } from "./dom.js";
 import { hiDpiCanvas, axisScale, ramp } from "./canvas.js";
 
