@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, TypeVar
 from ..formats import file as fmt
 from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
-from .filecache import load_series, save_series
+from .filecache import load_series, may_have_series, save_series
 from .fileindex import WATCHED, RunIndex, StatKey, stat_key
 from .records import (
     NotFound,
@@ -107,6 +107,8 @@ class _Metrics:
         self.offset = offset
         self.series = series
         self.follows = follows  # the side file continues metrics.json
+        self.counted = self.points()
+        """The points counted in the cache's total when this entry was stored."""
 
     def points(self) -> int:
         """Return how many points the run's metrics hold."""
@@ -187,6 +189,8 @@ class FileStore(RunStore):
             self.root, self._load_record, self._add_sections, cache_index=cache_index
         )
         self._metrics: OrderedDict[str, _Metrics] = OrderedDict()
+        self._metrics_points = 0
+        """Points held by ``_metrics``' entries (their ``counted``), kept as they change."""
         self._metrics_lock = threading.Lock()
 
     # -- index -------------------------------------------------------------------------
@@ -360,7 +364,11 @@ class FileStore(RunStore):
                 series = {}
                 final: dict[str, tuple[Any, Any]] | None = None
                 if key[0] is not None:
-                    final = load_series(js_path, key[0]) if self._cache_index else None
+                    final = (
+                        load_series(js_path, key[0])
+                        if self._cache_index and may_have_series(key[0][1])
+                        else None
+                    )
                     if final is None:
                         data = _read_own(self.root, name, fmt.METRICS_FILE)
                         try:
@@ -395,14 +403,21 @@ class FileStore(RunStore):
                     else:
                         series[metric] = Series(steps, values)
             entry = _Metrics(key, offset, series, follows)
+            self._forget_metrics(name)
             self._metrics[name] = entry
+            self._metrics_points += entry.counted
             # Keep many runs' metrics (a group plot reads 100 runs) but bounded in points.
             while len(self._metrics) > 1 and (
-                len(self._metrics) > CACHED_RUNS
-                or sum(m.points() for m in self._metrics.values()) > CACHED_POINTS
+                len(self._metrics) > CACHED_RUNS or self._metrics_points > CACHED_POINTS
             ):
-                self._metrics.popitem(last=False)
+                self._forget_metrics(next(iter(self._metrics)))
             return entry
+
+    def _forget_metrics(self, name: str) -> None:
+        """Drop a run's parsed metrics from the cache (the caller holds the lock)."""
+        old = self._metrics.pop(name, None)
+        if old is not None:
+            self._metrics_points -= old.counted
 
     def metric_names(self, run_id: RunId) -> list[str]:
         """Return the names of the run's metrics."""
@@ -523,4 +538,4 @@ class FileStore(RunStore):
         shutil.rmtree(base)
         self._index.drop(os.path.basename(base))
         with self._metrics_lock:
-            self._metrics.pop(os.path.basename(base), None)
+            self._forget_metrics(os.path.basename(base))

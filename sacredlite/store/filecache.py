@@ -112,6 +112,15 @@ SERIES_MIN_POINTS = 100_000
 """Only metric files with at least this many points are worth caching as binary arrays."""
 SERIES_KEEP = 16
 """How many binary metric caches to keep (least recently written ones are removed)."""
+MIN_POINT_BYTES = 4
+"""The fewest bytes one point takes in ``metrics.json`` (a one-digit step and value, each
+with its comma): a smaller file cannot hold :data:`SERIES_MIN_POINTS` points."""
+
+
+def may_have_series(size: int) -> bool:
+    """Return whether a metrics file of *size* bytes can be big enough to have a binary
+    cache (so the cache of 10,000 small runs is not looked up 10,000 times)."""
+    return size >= SERIES_MIN_POINTS * MIN_POINT_BYTES
 
 
 def _series_file(path: str, key: Any) -> Path:
