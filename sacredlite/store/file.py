@@ -115,6 +115,9 @@ class _Metrics:
         return sum(len(s) for s in self.series.values())
 
 
+FIRST_PAGES = 1000
+"""Runs a listing may reach (offset + limit) and still be read from the folder names on a
+store not indexed yet; a longer one (an analysis of every run) builds the index at once."""
 CACHED_RUNS = 512
 """Runs whose parsed metrics are kept in memory."""
 CACHED_POINTS = 30_000_000
@@ -243,6 +246,10 @@ class FileStore(RunStore):
         if query.filters or query.search.strip() or query.sort.lstrip("-+") not in ("id", "_id"):
             return super().list_runs(query, columns)
         if any(c.startswith("metric:") for c in columns):
+            return super().list_runs(query, columns)
+        if query.limit is None or query.offset + query.limit > FIRST_PAGES:
+            # every run is read anyway: build the index now rather than read them all
+            # here and again in the background
             return super().list_runs(query, columns)
         names = self._index.page_names()
         if names is None:
