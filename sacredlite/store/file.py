@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -28,6 +27,7 @@ from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
 from .filecache import load_series, may_have_series, save_series
 from .fileindex import WATCHED, RunIndex, StatKey, stat_key
+from .numberarrays import parse_array
 from .records import (
     NotFound,
     Record,
@@ -124,29 +124,10 @@ CACHED_POINTS = 30_000_000
 """Points kept in memory across those runs (about 480 MB as float arrays)."""
 
 
-def _parse_array(data: bytes) -> Any:
-    """Parse a flat JSON array of numbers, fast with numpy when it is a plain number list."""
-    np = _series._np
-    if np is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                body = data[1:-1].decode("ascii").strip()
-                if not body:
-                    return np.empty(0)
-                if not any(ch in body for ch in ".eEnNiI-"):
-                    # Whole non-negative numbers (steps, mostly): integer parsing is ~8x faster.
-                    return np.fromstring(body, sep=",", dtype=np.int64)
-                return np.fromstring(body, sep=",")
-        except (ValueError, UnicodeDecodeError, DeprecationWarning):
-            pass  # null, strings or other non-numbers: let json decide
-    return json.loads(data)
-
-
 def parse_final_metrics(data: bytes) -> dict[str, tuple[Any, Any]]:
     """Return ``{name: (steps, values)}`` from the bytes of a ``metrics.json``, no timestamps
     (:func:`sacredlite.formats.file.parse_final_metrics`, numbers parsed by numpy)."""
-    return fmt.parse_final_metrics(data, _parse_array)
+    return fmt.parse_final_metrics(data, parse_array)
 
 
 def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
