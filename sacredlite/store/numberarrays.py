@@ -5,7 +5,9 @@ the list json gives when the array holds anything else). Long arrays are parsed 
 pyarrow's CSV reader when pyarrow is installed (each comma made a line break; the numbers
 are parsed in C++ threads, outside the GIL), else by numpy; ``NaN``, ``Infinity``,
 ``-Infinity`` and ``null`` (as NaN) are understood by both; strings, booleans, nested
-values, empty items or anything else unusual go to :func:`json.loads`, which decides.
+values, empty, missing or extra items go to :func:`json.loads`, which decides. (Number
+spellings JSON lacks but C parsers read, ``nan``, ``inf`` or ``+1``, are read as numbers;
+Sacred and sacredlite never write them.)
 """
 
 from __future__ import annotations
