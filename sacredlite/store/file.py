@@ -178,12 +178,22 @@ class FileStore(RunStore):
         self._metrics_lock = threading.Lock()
 
     # -- index -------------------------------------------------------------------------
-    def _load_record(self, name: str, sections: Collection[str] = SECTIONS) -> Record | None:
+    def _load_record(
+        self, name: str, sections: Collection[str] = SECTIONS, absent: Collection[str] = ()
+    ) -> Record | None:
+        """Read a run's record (``run.json``, tags and notes, the *sections*); ``None`` when
+        ``run.json`` is missing or torn. Files named in *absent* (the index has just seen
+        them missing) are not opened: they count as empty, and one that appears meanwhile
+        changes the index's file stats, so the run is read again."""
         try:
             run = _load_json(self.root, name, fmt.RUN_FILE, default=None)
             if not isinstance(run, dict):
                 return None
-            side = _load_json(self.root, name, fmt.OMNIBOARD_FILE, default={})
+            side = (
+                {}
+                if fmt.OMNIBOARD_FILE in absent
+                else _load_json(self.root, name, fmt.OMNIBOARD_FILE, default={})
+            )
         except ValueError:
             return None  # caught mid-write by a non-atomic writer; read again next time
         record = dict(run)
@@ -192,12 +202,18 @@ class FileStore(RunStore):
             if field in record:
                 record[field] = parse_time(record[field])
         record["omniboard"] = fmt.omniboard_entry(side)
-        return record if self._add_sections(name, record, sections) else None
+        return record if self._add_sections(name, record, sections, absent) else None
 
-    def _add_sections(self, name: str, record: Record, sections: Collection[str]) -> bool:
-        """Read ``config.json``/``info.json`` into *record* where missing; False if torn."""
+    def _add_sections(
+        self, name: str, record: Record, sections: Collection[str], absent: Collection[str] = ()
+    ) -> bool:
+        """Read ``config.json``/``info.json`` into *record* where missing (files in *absent*
+        as empty, unopened); False if torn."""
         for section in sections:
             if section not in record:
+                if fmt.SECTION_FILES[section] in absent:
+                    record[section] = {}
+                    continue
                 try:
                     value = _load_json(self.root, name, fmt.SECTION_FILES[section], default={})
                 except ValueError:
