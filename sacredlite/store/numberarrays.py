@@ -3,7 +3,8 @@
 :func:`parse_array` gives the same numbers as :func:`json.loads` (as a numpy array, or
 the list json gives when the array holds anything else). Long arrays are parsed by
 pyarrow's CSV reader when pyarrow is installed (each comma made a line break; the numbers
-are parsed in C++ threads, outside the GIL), else by numpy; ``NaN``, ``Infinity``,
+are parsed in C++ threads, outside the GIL, as floats: the store plots floats, and an
+integer array would be copied into floats anyway), else by numpy; ``NaN``, ``Infinity``,
 ``-Infinity`` and ``null`` (as NaN) are understood by both; strings, booleans, nested
 values, empty, missing or extra items go to :func:`json.loads`, which decides. (Number
 spellings JSON lacks but C parsers read, ``nan``, ``inf`` or ``+1``, are read as numbers;
@@ -44,7 +45,6 @@ def _parse_with_arrow(data: bytes) -> Any:
     np = _series._np
     if data.find(b"[", 1) >= 0 or data.find(b"]") < len(data) - 1 or b"{" in data:
         return None  # nested: json decides
-    integers = _is_integers(data)
     try:
         table = csv.read_csv(
             # one pass: brackets dropped, one line per item; blanks around a number are
@@ -55,7 +55,7 @@ def _parse_with_arrow(data: bytes) -> Any:
                 quote_char=False, escape_char=False, ignore_empty_lines=False
             ),
             convert_options=csv.ConvertOptions(
-                column_types={"x": pa.int64() if integers else pa.float64()},
+                column_types={"x": pa.float64()},  # the store plots floats: no int copy
                 null_values=["null"],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -63,8 +63,7 @@ def _parse_with_arrow(data: bytes) -> Any:
         )
     except (pa.ArrowException, ValueError):
         return None  # strings, booleans, a number too big for int64: json decides
-    dtype = np.int64 if integers else np.float64
-    parts = [_chunk_numbers(chunk, dtype) for chunk in table.column(0).chunks]
+    parts = [_chunk_numbers(chunk, np.float64) for chunk in table.column(0).chunks]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
@@ -102,7 +101,8 @@ def parse_array(data: bytes) -> Any:
 
     Returns:
         a numpy array when numpy is installed and the array holds only numbers (and
-        ``null``, as NaN), else what :func:`json.loads` returns.
+        ``null``, as NaN; float64, or int64 for short arrays of whole numbers), else what
+        :func:`json.loads` returns.
 
     Raises:
         ValueError: *data* is not JSON.

@@ -126,7 +126,7 @@ def test_long_arrays_take_the_fast_path_and_agree():
         text = json.dumps(doc, indent=indent).encode()
         assert len(text) > numberarrays.ARROW_MIN_BYTES
         got_steps, got_values = parse_final_metrics(text)["loss"]
-        assert isinstance(got_values, np.ndarray) and got_steps.dtype.kind == "i"
+        assert isinstance(got_values, np.ndarray) and isinstance(got_steps, np.ndarray)
         assert got_steps.tolist() == steps
         assert same_numbers(got_values, values)
 
