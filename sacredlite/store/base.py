@@ -54,7 +54,10 @@ class RunStore(ABC):
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
         self._lock = threading.RLock()
-        self._series: OrderedDict[tuple[RunId, str], tuple[Any, Series]] = OrderedDict()
+        self._series: OrderedDict[tuple[RunId, str], tuple[Any, Series, int]] = OrderedDict()
+        """Cached series by (run, metric): the version, the series, its points when stored."""
+        self._series_points = 0
+        """Points held by ``_series`` (kept as entries come and go, never re-summed)."""
         self._rollups: dict[RunId, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._loading: dict[tuple[RunId, str], threading.Lock] = {}
         self._selections: OrderedDict[Any, tuple[float, list[Record]]] = OrderedDict()
@@ -202,13 +205,20 @@ class RunStore(ABC):
                     return hit[1]
             series = self._load_series(run_id, name, hit[1] if hit else None)
             with self._lock:
-                self._series[key] = (version, series)
+                self._forget_series(key)
+                self._series[key] = (version, series, len(series))
+                self._series_points += len(series)
                 while len(self._series) > 1 and (
-                    len(self._series) > 512
-                    or sum(len(s) for _, s in self._series.values()) > 30_000_000
+                    len(self._series) > 512 or self._series_points > 30_000_000
                 ):
-                    self._series.popitem(last=False)
+                    self._forget_series(next(iter(self._series)))
             return series
+
+    def _forget_series(self, key: tuple[RunId, str]) -> None:
+        """Drop one cached series (the caller holds the lock)."""
+        old = self._series.pop(key, None)
+        if old is not None:
+            self._series_points -= old[2]
 
     def metric(
         self,

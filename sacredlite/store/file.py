@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -26,8 +25,9 @@ from typing import Any, BinaryIO, TypeVar
 from ..formats import file as fmt
 from . import series as _series
 from .base import SECTIONS, RunId, RunStore, clean_notes, clean_tags, content_type
-from .filecache import load_series, save_series
+from .filecache import load_series, may_have_series, save_series
 from .fileindex import WATCHED, RunIndex, StatKey, stat_key
+from .numberarrays import parse_array
 from .records import (
     NotFound,
     Record,
@@ -107,41 +107,27 @@ class _Metrics:
         self.offset = offset
         self.series = series
         self.follows = follows  # the side file continues metrics.json
+        self.counted = self.points()
+        """The points counted in the cache's total when this entry was stored."""
 
     def points(self) -> int:
         """Return how many points the run's metrics hold."""
         return sum(len(s) for s in self.series.values())
 
 
+FIRST_PAGES = 1000
+"""Runs a listing may reach (offset + limit) and still be read from the folder names on a
+store not indexed yet; a longer one (an analysis of every run) builds the index at once."""
 CACHED_RUNS = 512
 """Runs whose parsed metrics are kept in memory."""
 CACHED_POINTS = 30_000_000
 """Points kept in memory across those runs (about 480 MB as float arrays)."""
 
 
-def _parse_array(data: bytes) -> Any:
-    """Parse a flat JSON array of numbers, fast with numpy when it is a plain number list."""
-    np = _series._np
-    if np is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                body = data[1:-1].decode("ascii").strip()
-                if not body:
-                    return np.empty(0)
-                if not any(ch in body for ch in ".eEnNiI-"):
-                    # Whole non-negative numbers (steps, mostly): integer parsing is ~8x faster.
-                    return np.fromstring(body, sep=",", dtype=np.int64)
-                return np.fromstring(body, sep=",")
-        except (ValueError, UnicodeDecodeError, DeprecationWarning):
-            pass  # null, strings or other non-numbers: let json decide
-    return json.loads(data)
-
-
 def parse_final_metrics(data: bytes) -> dict[str, tuple[Any, Any]]:
     """Return ``{name: (steps, values)}`` from the bytes of a ``metrics.json``, no timestamps
     (:func:`sacredlite.formats.file.parse_final_metrics`, numbers parsed by numpy)."""
-    return fmt.parse_final_metrics(data, _parse_array)
+    return fmt.parse_final_metrics(data, parse_array)
 
 
 def _as_arrays(metrics: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -187,15 +173,27 @@ class FileStore(RunStore):
             self.root, self._load_record, self._add_sections, cache_index=cache_index
         )
         self._metrics: OrderedDict[str, _Metrics] = OrderedDict()
+        self._metrics_points = 0
+        """Points held by ``_metrics``' entries (their ``counted``), kept as they change."""
         self._metrics_lock = threading.Lock()
 
     # -- index -------------------------------------------------------------------------
-    def _load_record(self, name: str, sections: Collection[str] = SECTIONS) -> Record | None:
+    def _load_record(
+        self, name: str, sections: Collection[str] = SECTIONS, absent: Collection[str] = ()
+    ) -> Record | None:
+        """Read a run's record (``run.json``, tags and notes, the *sections*); ``None`` when
+        ``run.json`` is missing or torn. Files named in *absent* (the index has just seen
+        them missing) are not opened: they count as empty, and one that appears meanwhile
+        changes the index's file stats, so the run is read again."""
         try:
             run = _load_json(self.root, name, fmt.RUN_FILE, default=None)
             if not isinstance(run, dict):
                 return None
-            side = _load_json(self.root, name, fmt.OMNIBOARD_FILE, default={})
+            side = (
+                {}
+                if fmt.OMNIBOARD_FILE in absent
+                else _load_json(self.root, name, fmt.OMNIBOARD_FILE, default={})
+            )
         except ValueError:
             return None  # caught mid-write by a non-atomic writer; read again next time
         record = dict(run)
@@ -204,12 +202,18 @@ class FileStore(RunStore):
             if field in record:
                 record[field] = parse_time(record[field])
         record["omniboard"] = fmt.omniboard_entry(side)
-        return record if self._add_sections(name, record, sections) else None
+        return record if self._add_sections(name, record, sections, absent) else None
 
-    def _add_sections(self, name: str, record: Record, sections: Collection[str]) -> bool:
-        """Read ``config.json``/``info.json`` into *record* where missing; False if torn."""
+    def _add_sections(
+        self, name: str, record: Record, sections: Collection[str], absent: Collection[str] = ()
+    ) -> bool:
+        """Read ``config.json``/``info.json`` into *record* where missing (files in *absent*
+        as empty, unopened); False if torn."""
         for section in sections:
             if section not in record:
+                if fmt.SECTION_FILES[section] in absent:
+                    record[section] = {}
+                    continue
                 try:
                     value = _load_json(self.root, name, fmt.SECTION_FILES[section], default={})
                 except ValueError:
@@ -239,6 +243,10 @@ class FileStore(RunStore):
         if query.filters or query.search.strip() or query.sort.lstrip("-+") not in ("id", "_id"):
             return super().list_runs(query, columns)
         if any(c.startswith("metric:") for c in columns):
+            return super().list_runs(query, columns)
+        if query.limit is None or query.offset + query.limit > FIRST_PAGES:
+            # every run is read anyway: build the index now rather than read them all
+            # here and again in the background
             return super().list_runs(query, columns)
         names = self._index.page_names()
         if names is None:
@@ -360,7 +368,11 @@ class FileStore(RunStore):
                 series = {}
                 final: dict[str, tuple[Any, Any]] | None = None
                 if key[0] is not None:
-                    final = load_series(js_path, key[0]) if self._cache_index else None
+                    final = (
+                        load_series(js_path, key[0])
+                        if self._cache_index and may_have_series(key[0][1])
+                        else None
+                    )
                     if final is None:
                         data = _read_own(self.root, name, fmt.METRICS_FILE)
                         try:
@@ -395,14 +407,21 @@ class FileStore(RunStore):
                     else:
                         series[metric] = Series(steps, values)
             entry = _Metrics(key, offset, series, follows)
+            self._forget_metrics(name)
             self._metrics[name] = entry
+            self._metrics_points += entry.counted
             # Keep many runs' metrics (a group plot reads 100 runs) but bounded in points.
             while len(self._metrics) > 1 and (
-                len(self._metrics) > CACHED_RUNS
-                or sum(m.points() for m in self._metrics.values()) > CACHED_POINTS
+                len(self._metrics) > CACHED_RUNS or self._metrics_points > CACHED_POINTS
             ):
-                self._metrics.popitem(last=False)
+                self._forget_metrics(next(iter(self._metrics)))
             return entry
+
+    def _forget_metrics(self, name: str) -> None:
+        """Drop a run's parsed metrics from the cache (the caller holds the lock)."""
+        old = self._metrics.pop(name, None)
+        if old is not None:
+            self._metrics_points -= old.counted
 
     def metric_names(self, run_id: RunId) -> list[str]:
         """Return the names of the run's metrics."""
@@ -523,4 +542,4 @@ class FileStore(RunStore):
         shutil.rmtree(base)
         self._index.drop(os.path.basename(base))
         with self._metrics_lock:
-            self._metrics.pop(os.path.basename(base), None)
+            self._forget_metrics(os.path.basename(base))

@@ -112,6 +112,17 @@ SERIES_MIN_POINTS = 100_000
 """Only metric files with at least this many points are worth caching as binary arrays."""
 SERIES_KEEP = 16
 """How many binary metric caches to keep (least recently written ones are removed)."""
+SERIES_SAVE_DELAY = 2.0
+"""Seconds between parsing a big metrics file and caching its arrays."""
+MIN_POINT_BYTES = 4
+"""The fewest bytes one point takes in ``metrics.json`` (a one-digit step and value, each
+with its comma): a smaller file cannot hold :data:`SERIES_MIN_POINTS` points."""
+
+
+def may_have_series(size: int) -> bool:
+    """Return whether a metrics file of *size* bytes can be big enough to have a binary
+    cache (so the cache of 10,000 small runs is not looked up 10,000 times)."""
+    return size >= SERIES_MIN_POINTS * MIN_POINT_BYTES
 
 
 def _series_file(path: str, key: Any) -> Path:
@@ -132,7 +143,8 @@ def load_series(path: str, key: Any) -> dict[str, tuple[Any, Any]] | None:
 
 
 def save_series(path: str, key: Any, series: dict[str, tuple[Any, Any]]) -> None:
-    """Cache the parsed arrays of a big metrics file in a background thread."""
+    """Cache the parsed arrays of a big metrics file in a background thread, a little later
+    (:data:`SERIES_SAVE_DELAY`)."""
     if sum(len(steps) for steps, _ in series.values()) < SERIES_MIN_POINTS:
         return
 
@@ -153,4 +165,9 @@ def save_series(path: str, key: Any, series: dict[str, tuple[Any, Any]]) -> None
         except Exception:  # noqa: BLE001, S110 - the cache only saves time
             pass
 
-    threading.Thread(target=write, name="sacredlite-series-cache", daemon=True).start()
+    # later, not at once: writing 160 MB while the first plot is still being drawn (the
+    # series built, downsampled and sent) took a core from it
+    timer = threading.Timer(SERIES_SAVE_DELAY, write)
+    timer.daemon = True
+    timer.name = "sacredlite-series-cache"
+    timer.start()

@@ -64,7 +64,8 @@ class RunIndex:
 
     Args:
         root: the storage directory.
-        load: reads a run's record (``(name, sections) -> record``, ``None`` if torn).
+        load: reads a run's record (``(name, sections, absent files) -> record``, ``None``
+            if torn); the files the index has just seen missing are not opened.
         add_sections: reads missing sections into a record (``False`` if torn).
         cache_index: keep the index on disk between sessions (``filecache``).
     """
@@ -72,7 +73,7 @@ class RunIndex:
     def __init__(
         self,
         root: Path,
-        load: Callable[[str, Collection[str]], Record | None],
+        load: Callable[[str, Collection[str], Collection[str]], Record | None],
         add_sections: Callable[[str, Record, Collection[str]], bool],
         *,
         cache_index: bool = True,
@@ -189,7 +190,8 @@ class RunIndex:
             return None  # not a run (yet)
         if old is not None and old[1] == keys:
             return (dirkey, keys, old[2])
-        record = self._load(name, {*need, *self._sections})
+        absent = [f for f, key in zip(WATCHED, keys, strict=True) if key is None]
+        record = self._load(name, {*need, *self._sections}, absent)
         if record is not None:
             return (dirkey, keys, record)
         if old is not None:  # caught mid-write: keep the last good copy, retry later

@@ -378,7 +378,8 @@ class MongoStore(RunStore):
         with self._lock:
             self._cache.pop(run_id, None)
             self._changed()
-        self._series = type(self._series)((k, v) for k, v in self._series.items() if k[0] != run_id)
+            for key in [k for k in self._series if k[0] == run_id]:
+                self._forget_series(key)
 
     def close(self) -> None:
         """Close the client if this store opened it."""

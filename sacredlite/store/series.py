@@ -113,9 +113,13 @@ class Series:
         assert _np is not None
         if self._blocks is None or self._blocks[0] is not self.values:
             n = len(self.values) // BLOCK * BLOCK
-            nan = _np.isnan(self.values[:n])
-            low = _np.where(nan, _np.inf, self.values[:n]).reshape(-1, BLOCK)
-            high = _np.where(nan, -_np.inf, self.values[:n]).reshape(-1, BLOCK)
+            whole = self.values[:n]
+            nan = _np.isnan(whole)
+            if nan.any():  # a NaN would be every bucket's min and max: never pick one
+                low = _np.where(nan, _np.inf, whole).reshape(-1, BLOCK)
+                high = _np.where(nan, -_np.inf, whole).reshape(-1, BLOCK)
+            else:
+                low = high = whole.reshape(-1, BLOCK)
             base = _np.arange(n // BLOCK) * BLOCK
             self._blocks = (self.values, base + low.argmin(axis=1), base + high.argmax(axis=1))
         _, imin, imax = self._blocks

@@ -97,3 +97,37 @@ def test_the_index_is_cached_on_disk_in_chunks(file_root, monkeypatch):
         pickle.dump({"version": filecache._VERSION, "root": str(store.root)}, fh)
         pickle.dump({"1": shutil.rmtree}, fh)  # a function: refused by the unpickler
     assert filecache.load_index(store.root) == {}
+
+
+def test_a_listing_of_every_run_reads_each_run_once(file_root, monkeypatch):
+    """On a never-seen store, a listing of every run (what an analysis asks for) builds
+    the index at once: each run.json is opened once, not once for the answer and again in
+    the background; a file the index saw missing is not opened, and shows once it appears."""
+    from sacredlite.formats import file as fmt
+    from sacredlite.store.file import FileStore
+
+    (file_root / "2" / "config.json").unlink(missing_ok=True)
+    opened = []
+    real_open = fmt.open_inside
+
+    def counting_open(root, *parts):
+        opened.append(parts)
+        return real_open(root, *parts)
+
+    monkeypatch.setattr(fmt, "open_inside", counting_open)
+    store = FileStore(file_root, cache_index=False)
+    total, rows = store.list_runs(RunQuery(), ["config"])
+    assert total == 6 and sorted(r["_id"] for r in rows) == [1, 2, 3, 4, 5, 6]
+    time.sleep(0.3)  # a background build, if one had started, would have read them again
+    assert sorted(p[0] for p in opened if p[1:] == ("run.json",)) == list("123456")
+    assert ("2", "config.json") not in opened
+    assert {r["_id"]: r["config"] for r in rows}[2] == {}
+    monkeypatch.setattr(fileindex, "FULL_RECHECK", 0.0)
+    (file_root / "2" / "config.json").write_text(json.dumps({"lr": 0.5}))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        configs = {r["_id"]: r["config"] for r in store.list_runs(RunQuery(), ["config"])[1]}
+        if configs[2]:
+            break
+        time.sleep(0.05)
+    assert configs[2] == {"lr": 0.5}
