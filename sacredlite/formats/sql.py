@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from ..events import RunStatus
 from ._io import md5_file
 from ._json import flatten
 
@@ -70,7 +71,14 @@ __all__ = [
     "split_fail_trace",
 ]
 
-STATUSES = ("RUNNING", "COMPLETED", "INTERRUPTED", "TIMEOUT", "FAILED", "QUEUED")
+STATUSES = (
+    RunStatus.RUNNING.value,
+    RunStatus.COMPLETED.value,
+    RunStatus.INTERRUPTED.value,
+    RunStatus.TIMEOUT.value,
+    RunStatus.FAILED.value,
+    RunStatus.QUEUED.value,
+)
 """The values the ``run.status`` enum takes (Sacred's ``status_enum``)."""
 
 

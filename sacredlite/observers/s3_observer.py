@@ -22,6 +22,7 @@ from typing import Any
 
 from ..commandline_options import s3_option as s3_option
 from ..errors import add_hint
+from ..events import RunStatus
 from ..formats import s3 as layout
 from ..formats.file import Warner, dumps, iso_utc, md5_file
 from .base import RunObserver
@@ -233,7 +234,7 @@ class S3Observer(RunObserver):
             "command": command,
             "host": dict(host_info),
             "meta": meta_info,
-            "status": "QUEUED",
+            "status": RunStatus.QUEUED.value,
         }
         self.config, self.info = config, {}
         _id = self._claim(_id, generated)
@@ -262,7 +263,7 @@ class S3Observer(RunObserver):
             "host": dict(host_info),
             "start_time": iso_utc(start_time),
             "meta": meta_info,
-            "status": "RUNNING",
+            "status": RunStatus.RUNNING.value,
             "resources": [],
             "artifacts": [],
             "heartbeat": None,
@@ -298,7 +299,7 @@ class S3Observer(RunObserver):
 
     def completed_event(self, stop_time: datetime, result: Any) -> None:
         """Store the result and ``COMPLETED``."""
-        self._end(stop_time, "COMPLETED", result=result)
+        self._end(stop_time, RunStatus.COMPLETED.value, result=result)
 
     def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
         """Store the interruption's status."""
@@ -306,7 +307,7 @@ class S3Observer(RunObserver):
 
     def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
         """Store ``FAILED`` and the traceback."""
-        self._end(fail_time, "FAILED", fail_trace=fail_trace)
+        self._end(fail_time, RunStatus.FAILED.value, fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Upload a resource once; list it as ``[filename, key]``."""

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ..commandline_options import sql_option as sql_option
+from ..events import RunStatus
 from .base import RunObserver
 
 __all__ = ["DEFAULT_SQL_PRIORITY", "SqlObserver", "sql_option"]
@@ -118,7 +119,14 @@ class SqlObserver(RunObserver):
     ) -> Any:
         """Add the run (``RUNNING``) with its experiment and host; return its id."""
         return self._add_event(
-            ex_info, command, host_info, config, meta_info, _id, "RUNNING", start_time=start_time
+            ex_info,
+            command,
+            host_info,
+            config,
+            meta_info,
+            _id,
+            RunStatus.RUNNING.value,
+            start_time=start_time,
         )
 
     def queued_event(
@@ -132,7 +140,9 @@ class SqlObserver(RunObserver):
         _id: Any,
     ) -> Any:
         """Add the run as ``QUEUED``; return its id."""
-        return self._add_event(ex_info, command, host_info, config, meta_info, _id, "QUEUED")
+        return self._add_event(
+            ex_info, command, host_info, config, meta_info, _id, RunStatus.QUEUED.value
+        )
 
     def _add_event(
         self,
@@ -239,7 +249,7 @@ class SqlObserver(RunObserver):
 
     def completed_event(self, stop_time: datetime, result: Any) -> None:
         """Store the result and ``COMPLETED``."""
-        self._end(stop_time, "COMPLETED", result=_float_result(result))
+        self._end(stop_time, RunStatus.COMPLETED.value, result=_float_result(result))
 
     def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
         """Store the interruption's status."""
@@ -249,7 +259,7 @@ class SqlObserver(RunObserver):
         """Store ``FAILED`` and the traceback (its lines joined by newlines)."""
         from ..formats.sql import join_fail_trace
 
-        self._end(fail_time, "FAILED", fail_trace=join_fail_trace(fail_trace))
+        self._end(fail_time, RunStatus.FAILED.value, fail_trace=join_fail_trace(fail_trace))
 
     def resource_event(self, filename: str) -> None:
         """Link the run to the resource, stored once per (filename, md5)."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import SacredliteError
+from ..events import RunStatus
 
 __all__ = ["split_updates", "sweep_main", "tune_main"]
 
@@ -79,7 +80,7 @@ def _print_outcome(size: int, point_of: dict[int, dict[str, Any]]) -> Any:
         if outcome.run_id is not None:
             where = f"run {outcome.run_id}"
         else:  # a run without observers has no id; one that never ran is not recorded
-            where = "unobserved" if outcome.status == "COMPLETED" else "not recorded"
+            where = "unobserved" if outcome.status == RunStatus.COMPLETED.value else "not recorded"
         error = f"  ({outcome.error})" if outcome.error else ""
         print(
             f"[{done[0]}/{size}] {outcome.status:<10} {where}: "
@@ -155,7 +156,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
 
     counts = dict(Counter(outcome.status for outcome in outcomes).most_common())
     print(_summary(common.sweep_id, len(runs), counts), flush=True)
-    return 0 if set(counts) <= {"COMPLETED"} and len(outcomes) == len(runs) else 1
+    return 0 if set(counts) <= {RunStatus.COMPLETED.value} and len(outcomes) == len(runs) else 1
 
 
 def tune_main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..events import RunStatus
 from .plan import RunSpec, SweepCommon
 from .task import Outcome, run_batch
 
@@ -40,7 +41,7 @@ class SweepResult:
     def ok(self) -> bool:
         """Whether every run completed."""
         return len(self.outcomes) == len(self.runs) and all(
-            outcome.status == "COMPLETED" for outcome in self.outcomes
+            outcome.status == RunStatus.COMPLETED.value for outcome in self.outcomes
         )
 
     @property

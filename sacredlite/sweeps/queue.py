@@ -17,6 +17,7 @@ from concurrent.futures import Future, as_completed
 from typing import Any
 
 from ..errors import SacredliteError
+from ..events import RunStatus
 from .driver import LOST
 from .plan import RunSpec, SweepCommon, sweep_tag
 from .task import (
@@ -120,7 +121,8 @@ def sweep_via_queue(
     outcomes = _final_statuses(mongo_url, queued)
     if lost is not None:
         outcomes = [
-            o if o.status != "QUEUED" else Outcome(o.index, o.run_id, LOST, lost) for o in outcomes
+            o if o.status != RunStatus.QUEUED.value else Outcome(o.index, o.run_id, LOST, lost)
+            for o in outcomes
         ]
     for outcome in outcomes:
         if progress is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SacredliteError
+from ..events import RunStatus
 from .api import ObserverSpec, plan_sweep
 from .driver import LOST
 from .plan import RunSpec, SweepCommon
@@ -229,7 +230,7 @@ def _search(
                     outcome = Outcome(-1, None, LOST, f"{type(exc).__name__}: {exc}")
                 if outcome.pruned:
                     study.tell(trial, state=TrialState.PRUNED)
-                elif outcome.value is not None and outcome.status == "COMPLETED":
+                elif outcome.value is not None and outcome.status == RunStatus.COMPLETED.value:
                     study.tell(trial, outcome.value)
                 else:
                     study.tell(trial, state=TrialState.FAIL)

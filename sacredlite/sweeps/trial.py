@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SacredInterrupt
+from ..events import RunStatus
 from ..observers.base import RunObserver
 from .plan import RunSpec, SweepCommon
 from .task import NOT_RECORDED, Outcome, _last_line, attached_observers, finish, observing
@@ -39,7 +40,7 @@ class TrialPruned(SacredInterrupt):
     """Raise inside a trial's run when :func:`should_prune` says so: the run ends
     ``INTERRUPTED`` and the trial is told ``PRUNED``."""
 
-    STATUS = "INTERRUPTED"
+    STATUS = RunStatus.INTERRUPTED.value
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from ...commandline_options import tiny_db_option as tiny_db_option
+from ...events import RunStatus
 from ...formats import tinydb as layout
 from ..base import RunObserver
 from ._imports import require
@@ -192,7 +193,7 @@ class TinyDbObserver(RunObserver):
             "start_time": start_time,
             "config": config,
             "meta": meta_info,
-            "status": "RUNNING",
+            "status": RunStatus.RUNNING.value,
             "resources": [],
             "artifacts": [],
             "captured_out": "",
@@ -251,7 +252,7 @@ class TinyDbObserver(RunObserver):
 
     def completed_event(self, stop_time: datetime, result: Any) -> None:
         """Store the result and ``COMPLETED``."""
-        self._end(stop_time, "COMPLETED", result=result)
+        self._end(stop_time, RunStatus.COMPLETED.value, result=result)
 
     def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
         """Store the interruption's status."""
@@ -259,7 +260,7 @@ class TinyDbObserver(RunObserver):
 
     def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
         """Store ``FAILED`` and the traceback."""
-        self._end(fail_time, "FAILED", fail_trace=fail_trace)
+        self._end(fail_time, RunStatus.FAILED.value, fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Store a resource the run opened in HashFS: ``[filename, md5, file]``."""
