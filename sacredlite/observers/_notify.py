@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-__all__ = ["TIMEOUT", "post_json", "td_format"]
+__all__ = ["TIMEOUT", "post_json", "run_fields", "td_format"]
 
 TIMEOUT = 10.0
 """Seconds a notification may take before it is given up (Sacred waits for ever)."""
@@ -34,6 +34,26 @@ def td_format(td_object: timedelta) -> str:
             count, seconds = divmod(seconds, length)
             words.append(f"{count} {name}" if count == 1 else f"{count} {name}s")
     return ", ".join(words)
+
+
+def run_fields(
+    _id: Any,
+    config: dict[str, Any],
+    start_time: Any,
+    ex_info: dict[str, Any],
+    command: str,
+    host_info: dict[str, Any],
+) -> dict[str, Any]:
+    """Return the run's fields the message templates read, as the started event gives them
+    (Sacred's ``run`` dict of its notification observers)."""
+    return {
+        "_id": _id,
+        "config": config,
+        "start_time": start_time,
+        "experiment": ex_info,
+        "command": command,
+        "host_info": host_info,
+    }
 
 
 def post_json(url: str, data: dict[str, Any], timeout: float = TIMEOUT) -> bytes:

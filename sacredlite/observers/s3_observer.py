@@ -25,6 +25,7 @@ from ..errors import add_hint
 from ..events import RunStatus
 from ..formats import s3 as layout
 from ..formats.file import Warner, dumps, iso_utc, md5_file
+from ._ending import EndsInOneStep
 from .base import RunObserver
 
 __all__ = ["DEFAULT_S3_PRIORITY", "S3Observer", "s3_join", "s3_option"]
@@ -42,7 +43,7 @@ def _require() -> None:
         raise ImportError("S3Observer needs boto3: pip install 'sacredlite[s3]'")
 
 
-class S3Observer(RunObserver):
+class S3Observer(EndsInOneStep, RunObserver):
     """Store runs in ``s3://BUCKET/BASEDIR/<run_id>/``.
 
     Args:
@@ -296,18 +297,6 @@ class S3Observer(RunObserver):
         self.run_entry["status"] = status
         self.run_entry.update(fields)
         self.save_json(self.run_entry, layout.RUN_FILE)
-
-    def completed_event(self, stop_time: datetime, result: Any) -> None:
-        """Store the result and ``COMPLETED``."""
-        self._end(stop_time, RunStatus.COMPLETED.value, result=result)
-
-    def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
-        """Store the interruption's status."""
-        self._end(interrupt_time, status)
-
-    def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
-        """Store ``FAILED`` and the traceback."""
-        self._end(fail_time, RunStatus.FAILED.value, fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Upload a resource once; list it as ``[filename, key]``."""

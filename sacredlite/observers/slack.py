@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ._notify import post_json, td_format
+from ._notify import post_json, run_fields, td_format
 from .base import RunObserver
 
 __all__ = ["DEFAULT_SLACK_PRIORITY", "SlackObserver"]
@@ -80,14 +80,7 @@ class SlackObserver(RunObserver):
         _id: Any,
     ) -> None:
         """Remember the run's fields for the message at its end."""
-        self.run = {
-            "_id": _id,
-            "config": config,
-            "start_time": start_time,
-            "experiment": ex_info,
-            "command": command,
-            "host_info": host_info,
-        }
+        self.run = run_fields(_id, config, start_time, ex_info, command, host_info)
 
     def _fields(self, **fields: Any) -> dict[str, Any]:
         assert self.run is not None, "the run has not started"

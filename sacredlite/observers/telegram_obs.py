@@ -24,7 +24,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from ._notify import td_format
+from ._notify import run_fields, td_format
 from .base import RunObserver
 
 __all__ = ["DEFAULT_TELEGRAM_PRIORITY", "TelegramObserver"]
@@ -214,14 +214,7 @@ class TelegramObserver(RunObserver):
         _id: Any,
     ) -> None:
         """Remember the run's fields; send the started message (silently)."""
-        self.run = {
-            "_id": _id,
-            "config": config,
-            "start_time": start_time,
-            "experiment": ex_info,
-            "command": command,
-            "host_info": host_info,
-        }
+        self.run = run_fields(_id, config, start_time, ex_info, command, host_info)
         if self.started_text is not None:
             self._send("start_event", self.get_started_text(), True)
 

@@ -28,6 +28,7 @@ from typing import Any
 from ...commandline_options import tiny_db_option as tiny_db_option
 from ...events import RunStatus
 from ...formats import tinydb as layout
+from .._ending import EndsInOneStep
 from ..base import RunObserver
 from ._imports import require
 from .reader import TinyDbReader as TinyDbReader
@@ -35,7 +36,7 @@ from .reader import TinyDbReader as TinyDbReader
 __all__ = ["TinyDbObserver", "TinyDbReader", "tiny_db_option"]
 
 
-class TinyDbObserver(RunObserver):
+class TinyDbObserver(EndsInOneStep, RunObserver):
     """Store runs in ``DIR/metadata.json`` (TinyDB) and their files in ``DIR/hashfs``.
 
     Args:
@@ -249,18 +250,6 @@ class TinyDbObserver(RunObserver):
     def _end(self, stop_time: datetime, status: str, **fields: Any) -> None:
         self.run_entry.update(stop_time=stop_time, status=status, **fields)
         self.save()
-
-    def completed_event(self, stop_time: datetime, result: Any) -> None:
-        """Store the result and ``COMPLETED``."""
-        self._end(stop_time, RunStatus.COMPLETED.value, result=result)
-
-    def interrupted_event(self, interrupt_time: datetime, status: str) -> None:
-        """Store the interruption's status."""
-        self._end(interrupt_time, status)
-
-    def failed_event(self, fail_time: datetime, fail_trace: list[str]) -> None:
-        """Store ``FAILED`` and the traceback."""
-        self._end(fail_time, RunStatus.FAILED.value, fail_trace=fail_trace)
 
     def resource_event(self, filename: str) -> None:
         """Store a resource the run opened in HashFS: ``[filename, md5, file]``."""
