@@ -68,25 +68,21 @@ class MetricSeries:
             return {**info, "metrics": have + [r for r in self.refs if r not in have]}
         return {**info, "metrics": list(self.refs)}
 
-    def continue_from(self, tails: Mapping[str, Any]) -> None:
-        """Continue a resumed run's series: *tails* is :func:`~._mongo_read.metric_tails`."""
+    def continue_from(self, tails: Mapping[str, Any], *, referenced: bool = True) -> None:
+        """Continue the stored series of a run: *tails* is :func:`~._mongo_read.metric_tails`
+        (overflow parts counted). A resumed run references them in ``info.metrics``; an
+        overwritten run (``referenced=False``) only writes on after them, as Sacred does."""
         for name, (metric_id, count, _) in tails.items():
             self._ids[name] = metric_id
             self._counts[name] = int(count)
             ref = {"name": name, "id": str(metric_id)}
-            if ref not in self.refs:
+            if referenced and ref not in self.refs:
                 self.refs.append(ref)
 
     def adopt(self, name: str, metric_id: Any) -> None:
         """Give the metric *name*, when it is new, the document id *metric_id* (a copied
         run keeps the ids its ``info.metrics`` references name)."""
         self._preset[name] = metric_id
-
-    def load(self, metrics: Any, run_id: Any) -> None:
-        """Continue the series stored for *run_id* (a run that is overwritten)."""
-        for found in metrics.find({"run_id": run_id}, {"name": 1, "steps": 1}):
-            self._ids[found["name"]] = found["_id"]
-            self._counts[found["name"]] = len(found.get("steps", []))
 
     def ops(
         self,

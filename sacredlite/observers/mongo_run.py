@@ -201,7 +201,8 @@ class MongoRun:
             for op in [*file_ops, replace(start, exists_ok=True)]:
                 self.writer.submit(op)
         if overwrite and self.target.metrics is not None:
-            self.metrics.load(self.target.metrics, self.run_id)
+            tails = metric_tails(self.target.db, self.run_id, str(self.target.metrics.name))
+            self.metrics.continue_from(tails, referenced=False)
         self.entry = {"_id": self.run_id, **start.doc}
 
     def resume(
