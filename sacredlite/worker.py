@@ -34,7 +34,6 @@ past ``SETTINGS.CONFIG.MAX_LOAD_SIZE`` fails the run (FAILED, the reason in
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import socket
 import sys
@@ -43,6 +42,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ._scripts import ScriptImportError, import_script
 from .errors import SacredliteError
 
 if TYPE_CHECKING:
@@ -121,18 +121,12 @@ def load_experiment(path: str, name: str | None = None, purpose: str = "the run"
             f"Experiment file {path!r} of {purpose} does not exist on "
             f"{socket.gethostname()}: check out the experiment's code there."
         )
-    module_name = f"_sacredlite_worker_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise WorkerError(f"Cannot import experiment file {path!r} of {purpose}.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    base_dir = os.path.dirname(os.path.abspath(path))
-    if base_dir not in sys.path:
-        sys.path.insert(0, base_dir)
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
+        module = import_script(path, f"_sacredlite_worker_{uuid.uuid4().hex}")
+    except ScriptImportError as failed:
+        exc = failed.cause
+        if exc is None:
+            raise WorkerError(f"Cannot import experiment file {path!r} of {purpose}.") from None
         raise WorkerError(
             f"Importing {path!r} for {purpose} failed: {type(exc).__name__}: {exc}"
         ) from exc

@@ -11,13 +11,12 @@ reported here, and the next run goes on.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from .._scripts import ScriptImportError, import_script
 from ..errors import SacredliteError
 from .plan import ExperimentRef, RunSpec, SweepCommon, sweep_tag
 
@@ -86,18 +85,12 @@ def load_experiment(ref: ExperimentRef) -> Any:
             f"The experiment script {ref.path!r} does not exist on this worker: check out "
             "the same code at the same path on every machine of the engine."
         )
-    module_name = f"_sacredlite_sweep_{abs(hash(ref.path)):x}"
-    spec = importlib.util.spec_from_file_location(module_name, ref.path)
-    if spec is None or spec.loader is None:
-        raise ExperimentLoadError(f"Cannot import {ref.path!r}: not a Python file.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    folder = os.path.dirname(ref.path)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # as `python script.py` would: its siblings import
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
+        module = import_script(ref.path, f"_sacredlite_sweep_{abs(hash(ref.path)):x}")
+    except ScriptImportError as failed:
+        exc = failed.cause
+        if exc is None:
+            raise ExperimentLoadError(f"Cannot import {ref.path!r}: not a Python file.") from None
         raise ExperimentLoadError(
             f"Importing {ref.path!r} failed: {type(exc).__name__}: {exc}"
         ) from exc
